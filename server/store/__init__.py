@@ -1,0 +1,5 @@
+"""Storage: the :class:`Store` interface and its backends (SQLite embedded, SQL Server)."""
+
+from .interface import Store
+
+__all__ = ["Store"]

@@ -1,0 +1,1 @@
+"""SQL schema, migrations and procedures, shipped as package data."""
