@@ -71,10 +71,12 @@ def main(ctx: click.Context, verbose: int) -> None:
 
 
 def _open_app(ctx: click.Context) -> None:
+    app: Any = importlib.import_module("parley.client.app")
     try:
-        app: Any = importlib.import_module("parley.client.app")
-    except ModuleNotFoundError:
-        # Until the desktop client lands, the main job is the server on SQLite.
+        code = app.run()
+    except app.NoDisplay as exc:
+        # A machine without a display (a server, a container) still gets the main job.
+        logging.getLogger("parley").warning("%s Starting the server instead.", exc)
         ctx.invoke(LazyGroup.get_command(main, ctx, "serve"))  # type: ignore[arg-type]
         return
-    app.run()
+    ctx.exit(code)

@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from .data_export import DataExport
 from .errors import ErrorCode, ParleyError
 from .events import Event
 from .models import ChatState, ChatStateDelta, ConversationSummary, Message, User
@@ -173,6 +174,17 @@ class SetSendingBlocked(_Frame, tag="set_sending_blocked"):
     reason: str = ""
 
 
+class ExportMyData(_Frame, tag="export_my_data"):
+    """The user's right of access: everything they sent and received, as one document.
+
+    ``time_zone`` (an IANA name such as ``Europe/Paris``) is recorded in the export for
+    readers that show local times.
+    """
+
+    id: RequestId
+    time_zone: str | None = None
+
+
 ClientFrame = (
     Hello
     | Register
@@ -194,6 +206,7 @@ ClientFrame = (
     | Ping
     | SetPreModeration
     | SetSendingBlocked
+    | ExportMyData
 )
 
 CLIENT_FRAME_TYPES: dict[str, type[Any]] = {
@@ -294,6 +307,13 @@ class EventFrame(_Frame, tag="event"):
     event: Event
 
 
+class DataExportFrame(_Frame, tag="data_export"):
+    """Reply to export_my_data; may be far larger than requests are allowed to be."""
+
+    id: RequestId
+    export: DataExport
+
+
 ServerFrame = (
     Welcome
     | Ok
@@ -307,6 +327,7 @@ ServerFrame = (
     | ChatStateSnapshot
     | ChatStateDeltaFrame
     | EventFrame
+    | DataExportFrame
 )
 
 
@@ -320,6 +341,11 @@ _raw_decoder = msgspec.json.Decoder()
 
 def encode(frame: msgspec.Struct) -> str:
     return _encoder.encode(frame).decode()
+
+
+def encode_bytes(frame: msgspec.Struct) -> bytes:
+    """UTF-8 JSON of a frame, for senders that write text frames from bytes (no copy)."""
+    return _encoder.encode(frame)
 
 
 def decode_client_frame(data: str | bytes, *, max_bytes: int = MAX_FRAME_BYTES) -> ClientFrame:
@@ -378,5 +404,6 @@ __all__ = [
     "decode_client_frame",
     "decode_server_frame",
     "encode",
+    "encode_bytes",
     "request_id_of",
 ]

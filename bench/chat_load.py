@@ -1,0 +1,342 @@
+"""Chat load benchmark: N users in pairs, open-loop sends at R messages/s.
+
+    python -m bench.chat_load --users 1000 --rate 2000 --seconds 20
+    python -m bench.chat_load --idle-users 5000
+
+Unless ``--url`` is given it starts ``parley serve`` in a subprocess on a temporary
+SQLite database, so the load generator and the server are separate processes (sharing
+this machine's cores, as the targets in docs/performance.md say). Every user registers,
+subscribes to its chat-state stream and, in its turn, sends to its partner. Sends follow
+a schedule fixed in advance (open loop), and latency is measured from the *scheduled*
+time, so a stalled server cannot hide its backlog (no coordinated omission):
+
+- ack latency: scheduled send -> the ``sent`` reply (after the store's commit);
+- delivery latency: scheduled send -> the partner's ``MessageReceived`` event frame.
+
+``--idle-users N`` connects N subscribed users, waits for them to settle and reports the
+server's resident memory instead. The last line is ``key=value`` pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import re
+import resource
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgspec
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+PASSWORD = "bench-password-1"
+
+
+# Only what the generator needs from each server frame: unknown fields are skipped, so
+# decoding a large chat-state frame costs little of the load generator's CPU.
+class _Message(msgspec.Struct):
+    client_message_id: str | None = None
+
+
+class _Event(msgspec.Struct):
+    kind: str
+    message: _Message | None = None
+
+
+class _User(msgspec.Struct):
+    id: int
+
+
+class _Frame(msgspec.Struct):
+    type: str
+    id: int | str | None = None
+    event: _Event | None = None
+    user: _User | None = None
+    token: str | None = None
+    code: str | None = None
+
+
+_decode = msgspec.json.Decoder(_Frame).decode
+_encode = msgspec.json.Encoder().encode
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.scheduled: dict[str, float] = {}  # client_message_id -> scheduled time
+        self.ack_ms: list[float] = []
+        self.delivery_ms: list[float] = []
+        self.errors: dict[str, int] = {}
+        self.deltas = 0
+
+
+class BenchUser:
+    def __init__(self, ws: ClientConnection, stats: Stats) -> None:
+        self.ws = ws
+        self.stats = stats
+        self.user_id = 0
+        self.partner = 0
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[_Frame]] = {}
+        self._sends: dict[int, str] = {}  # request id -> client message id
+        self.reader: asyncio.Task[None] | None = None
+
+    async def request(self, kind: str, **fields: object) -> _Frame:
+        request_id = next(self._ids)
+        future: asyncio.Future[_Frame] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        await self.ws.send(_encode({"type": kind, "id": request_id, **fields}), text=True)
+        frame = await future
+        if frame.type == "error":
+            raise RuntimeError(f"{kind} failed: {frame.code}")
+        return frame
+
+    async def send(self, client_message_id: str) -> None:
+        request_id = next(self._ids)
+        self._sends[request_id] = client_message_id
+        frame = {
+            "type": "send",
+            "id": request_id,
+            "client_message_id": client_message_id,
+            "to": self.partner,
+            "text": f"load message {client_message_id}",
+        }
+        await self.ws.send(_encode(frame), text=True)
+
+    async def read(self) -> None:
+        stats = self.stats
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for data in self.ws:
+                now = time.perf_counter()
+                frame = _decode(data)
+                kind = frame.type
+                if kind == "event":
+                    event = frame.event
+                    if event is not None and event.kind == "MessageReceived" and event.message:
+                        scheduled = stats.scheduled.get(event.message.client_message_id or "")
+                        if scheduled is not None:
+                            stats.delivery_ms.append((now - scheduled) * 1000)
+                elif kind == "chat_state_delta":
+                    stats.deltas += 1
+                elif isinstance(frame.id, int):
+                    sent = self._sends.pop(frame.id, None)
+                    if sent is not None:
+                        if kind == "sent":
+                            stats.ack_ms.append((now - stats.scheduled[sent]) * 1000)
+                        else:
+                            stats.errors[str(frame.code)] = stats.errors.get(str(frame.code), 0) + 1
+                        continue
+                    waiting = self._waiting.pop(frame.id, None)
+                    if waiting is not None and not waiting.done():
+                        waiting.set_result(frame)
+
+
+async def join(url: str, name: str, stats: Stats) -> BenchUser:
+    ws = await websockets.connect(url, max_size=None, max_queue=None, compression=None)
+    user = BenchUser(ws, stats)
+    user.reader = asyncio.get_running_loop().create_task(user.read())
+    await user.request("hello", versions=[1])
+    session = await user.request("register", username=name, password=PASSWORD)
+    assert session.user is not None
+    user.user_id = session.user.id
+    await user.request("subscribe")
+    return user
+
+
+async def join_all(url: str, count: int, stats: Stats) -> list[BenchUser]:
+    run = os.urandom(3).hex()
+    gate = asyncio.Semaphore(64)
+
+    async def one(i: int) -> BenchUser:
+        async with gate:
+            return await join(url, f"b{run}_{i}", stats)
+
+    users = await asyncio.gather(*(one(i) for i in range(count)))
+    for a, b in zip(users[::2], users[1::2], strict=True):
+        a.partner, b.partner = b.user_id, a.user_id
+    return list(users)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def rss_mb(pid: int | None) -> str:
+    if pid is None:
+        return "NA"
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return f"{int(line.split()[1]) / 1024:.0f}"
+    return "NA"
+
+
+class ServerProcess:
+    """``parley serve`` on a temporary database, in its own process."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.dir = tempfile.TemporaryDirectory(prefix="parley-bench-")
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> ServerProcess:
+        env = {
+            **os.environ,
+            "PARLEY_CONFIG_FILE": str(Path(self.dir.name) / "none.toml"),
+            # the load is the point: no flood limits, cheap password hashing for sign-up
+            "PARLEY_MESSAGES_PER_MINUTE": "10000000",
+            "PARLEY_SEND_BURST": "100000",
+            "PARLEY_FRAMES_PER_SECOND": "100000",
+            "PARLEY_FRAME_BURST": "100000",
+            "PARLEY_ARGON2_TIME_COST": "1",
+            "PARLEY_ARGON2_MEMORY_KIB": "8",
+            "PARLEY_USE_UVLOOP": "true" if self.args.uvloop else "false",
+            "PARLEY_COALESCE_MS": str(self.args.coalesce_ms),
+        }
+        log = open(Path(self.dir.name) / "server.log", "wb")  # noqa: SIM115
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from parley.client.cli import main; main()",
+            "serve",
+            "--port",
+            "0",
+            "--database",
+            f"sqlite:///{Path(self.dir.name) / 'bench.db'}{self.args.database_options}",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = re.search(
+                r"serving on (ws://\S+)", (Path(self.dir.name) / "server.log").read_text()
+            )
+            if found:
+                self.url = found.group(1)
+                return self
+            if self.proc.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        raise RuntimeError(
+            "the server did not start:\n" + (Path(self.dir.name) / "server.log").read_text()
+        )
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 30)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self.dir.cleanup()
+
+
+async def load(args: argparse.Namespace, url: str, pid: int | None) -> str:
+    stats = Stats()
+    t0 = time.perf_counter()
+    users = await join_all(url, args.users, stats)
+    print(f"joined {len(users)} users in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    await asyncio.sleep(0.5)  # let subscribe snapshots settle before measuring
+    total = int(args.rate * args.seconds)
+    interval = 1.0 / args.rate
+    start = time.perf_counter() + 0.1
+    sent = 0
+    senders = itertools.cycle(users)
+    while sent < total:
+        now = time.perf_counter()
+        due = min(total, int((now - start) / interval) + 1)
+        while sent < due:
+            client_message_id = str(sent)
+            stats.scheduled[client_message_id] = start + sent * interval
+            await next(senders).send(client_message_id)
+            sent += 1
+        next_due = start + sent * interval
+        await asyncio.sleep(max(0.0, next_due - time.perf_counter()))
+    elapsed = time.perf_counter() - start
+    drain_deadline = time.perf_counter() + 10
+    while (
+        len(stats.delivery_ms) < total or len(stats.ack_ms) + sum(stats.errors.values()) < total
+    ) and time.perf_counter() < drain_deadline:
+        await asyncio.sleep(0.05)
+    memory = rss_mb(pid)
+    for user in users:
+        await user.ws.close()
+    print(
+        f"ack_p50_ms={percentile(stats.ack_ms, 0.5):.1f} ack_p99_ms={percentile(stats.ack_ms, 0.99):.1f}"
+        f" delivery_max_ms={max(stats.delivery_ms, default=float('nan')):.1f}"
+        f" deltas={stats.deltas} errors={stats.errors or 0}",
+    )
+    return (
+        f"users={args.users} rate={args.rate:g} achieved={total / elapsed:.0f}"
+        f" delivered={len(stats.delivery_ms)}/{total}"
+        f" p50_ms={percentile(stats.delivery_ms, 0.5):.1f}"
+        f" p99_ms={percentile(stats.delivery_ms, 0.99):.1f} rss_mb={memory}"
+    )
+
+
+async def idle(args: argparse.Namespace, url: str, pid: int | None) -> str:
+    stats = Stats()
+    t0 = time.perf_counter()
+    users = await join_all(url, args.idle_users, stats)
+    joined = time.perf_counter() - t0
+    await asyncio.sleep(2.0)  # idle: let buffers and the allocator settle
+    memory = rss_mb(pid)
+    for user in users:
+        await user.ws.close()
+    return f"idle_users={len(users)} join_s={joined:.1f} rss_mb={memory}"
+
+
+async def main_async(args: argparse.Namespace) -> str:
+    run = idle if args.idle_users else load
+    if args.url:
+        return await run(args, args.url, None)
+    async with ServerProcess(args) as server:
+        assert server.proc is not None
+        return await run(args, server.url, server.proc.pid)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=1000, help="connected users, in pairs")
+    parser.add_argument("--rate", type=float, default=500.0, help="messages per second, total")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long to send")
+    parser.add_argument("--url", help="an already running server (no subprocess, no rss)")
+    parser.add_argument("--idle-users", type=int, default=0, help="only connect N idle users")
+    parser.add_argument("--coalesce-ms", type=float, default=5.0, help="server's burst window")
+    parser.add_argument("--uvloop", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--database-options",
+        default="",
+        help="appended to the SQLite URL, e.g. ?synchronous=normal",
+    )
+    args = parser.parse_args()
+    if args.users % 2 or args.users < 2:
+        parser.error("--users must be an even number >= 2")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    loop_factory = None
+    if args.uvloop:
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        print(runner.run(main_async(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Reports computed from normalized chats: per person, across chats, and comparative."""

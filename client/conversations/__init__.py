@@ -1,0 +1,1 @@
+"""The conversation list: model, row painting and the panel that holds them."""

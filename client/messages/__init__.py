@@ -1,0 +1,1 @@
+"""One conversation: its message model, bubble painting, composer and panel."""

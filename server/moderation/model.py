@@ -1,0 +1,142 @@
+"""Tier 2: the local model — sentence embedding + n-gram features into linear heads.
+
+Weights are portable arrays (``models/heads.npz``: vocabulary, idf, one row of
+coefficients per head; ``models/model.json``: metadata and thresholds) read with numpy
+``allow_pickle=False``; the encoder is an int8 ONNX file. Nothing is downloaded and
+scikit-learn is not needed at run time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from parley.server.moderation.categories import CATEGORIES, OVERALL
+from parley.server.moderation.encoder import SentenceEncoder
+from parley.server.moderation.features import NgramVocabulary
+
+WEIGHTS_FILE = "heads.npz"
+METADATA_FILE = "model.json"
+ENCODER_FILE = "minilm-l6-int8.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+
+
+def shipped_model_dir() -> Path:
+    """The folder of the weights shipped as package data."""
+    return Path(str(resources.files(__package__).joinpath("models")))
+
+
+@dataclass(frozen=True, slots=True)
+class Heads:
+    """Linear heads over [embedding × scale, n-gram tf-idf]; one row per head name."""
+
+    names: tuple[str, ...]
+    vocabulary: NgramVocabulary
+    dense: npt.NDArray[np.float32]  # (heads, embedding dimension)
+    sparse_t: npt.NDArray[np.float32]  # (vocabulary, heads): rows gathered per text
+    bias: npt.NDArray[np.float32]  # (heads,)
+    embedding_scale: float
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path,
+            names=np.array(self.names),
+            vocabulary=np.array(self.vocabulary.vocabulary),
+            idf=self.vocabulary.idf,
+            dense=self.dense.astype(np.float32),
+            sparse_t=self.sparse_t.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            embedding_scale=np.array(self.embedding_scale, np.float32),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Heads:
+        with np.load(path, allow_pickle=False) as data:
+            names = tuple(str(n) for n in data["names"])
+            vocabulary = NgramVocabulary([str(t) for t in data["vocabulary"]], data["idf"])
+            return cls(
+                names=names,
+                vocabulary=vocabulary,
+                dense=np.ascontiguousarray(data["dense"], np.float32),
+                sparse_t=np.ascontiguousarray(data["sparse_t"], np.float32),
+                bias=np.asarray(data["bias"], np.float32),
+                embedding_scale=float(data["embedding_scale"]),
+            )
+
+    def logits(
+        self, embeddings: npt.NDArray[np.float32], texts: Sequence[str]
+    ) -> npt.NDArray[np.float32]:
+        """Head logits, one row per text."""
+        out = (embeddings * self.embedding_scale) @ self.dense.T + self.bias
+        for row, text in enumerate(texts):
+            columns, values = self.vocabulary.transform_one(text)
+            if len(columns):
+                out[row] += values @ self.sparse_t[columns]
+        return out.astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Per-category scores and the overall score, each a probability in 0–1."""
+
+    overall: float
+    categories: dict[str, float]
+
+    def top_category(self) -> str:
+        return max(self.categories, key=lambda c: self.categories[c])
+
+
+def _sigmoid(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return (1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))).astype(np.float32)
+
+
+class ModerationModel:
+    """Loads the shipped (or a given) model folder and scores texts."""
+
+    def __init__(self, directory: Path | None = None, *, threads: int = 1) -> None:
+        self.directory = directory or shipped_model_dir()
+        meta_path = self.directory / METADATA_FILE
+        self.metadata: dict[str, Any] = (
+            json.loads(meta_path.read_text("utf-8")) if meta_path.is_file() else {}
+        )
+        self.encoder = SentenceEncoder(
+            self.directory / ENCODER_FILE, self.directory / TOKENIZER_FILE, threads=threads
+        )
+        self.heads = Heads.load(self.directory / WEIGHTS_FILE)
+        if OVERALL not in self.heads.names:
+            raise ValueError(f"{self.directory / WEIGHTS_FILE} has no {OVERALL!r} head")
+        self._overall = self.heads.names.index(OVERALL)
+        self._categories = [
+            (c, self.heads.names.index(c)) for c in CATEGORIES if c in self.heads.names
+        ]
+
+    @property
+    def operating_threshold(self) -> float:
+        return float(self.metadata.get("operating_threshold", 0.5))
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", "unversioned"))
+
+    def score_many(self, texts: Sequence[str]) -> list[Scores]:
+        """Scores for a batch; batching amortises the encoder call (the worker drains backlogs)."""
+        if not texts:
+            return []
+        probabilities = _sigmoid(self.heads.logits(self.encoder.embed(texts), texts))
+        return [
+            Scores(
+                overall=float(row[self._overall]),
+                categories={c: float(row[i]) for c, i in self._categories},
+            )
+            for row in probabilities
+        ]
+
+    def score(self, text: str) -> Scores:
+        return self.score_many([text])[0]

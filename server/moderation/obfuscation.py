@@ -1,0 +1,65 @@
+"""Undo the usual tricks that hide a word from a naive filter.
+
+``f.u.c.k``, ``f u c k``, ``sh1t``, ``a$$``, ``fuuuuck`` and ``f*ck`` should all meet the
+word list, while ``Scunthorpe``, ``class`` and ``assess`` must not. Normalisation here
+handles what is local to characters (case, width, leetspeak, spaced or dotted letters);
+the word patterns in :mod:`rules` handle repeated letters, masked vowels and boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
+                       "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"})  # fmt: skip
+_TOKEN = re.compile(r"[\w@$!|€*]+")
+_SPACED_LETTERS = re.compile(r"(?<![a-z])(?:[a-z][ ._\-~+]){2,}[a-z](?![a-z])")
+_SEPARATORS = re.compile(r"[ ._\-~+]")
+_SPACE = re.compile(r"\s+")
+# Characters a mixed-script spoof uses in place of Latin letters.
+_CONFUSABLES = str.maketrans(dict(zip("аеорсхуіѕοαι", "aeopcxyisoai", strict=True)))
+
+
+def _deleet(token: re.Match[str]) -> str:
+    word = token.group(0)
+    core = word.rstrip("!")
+    if not any(c.isalpha() for c in core) or core.isdigit():
+        return word
+    return core.translate(_LEET) + word[len(core) :]
+
+
+def normalize(text: str) -> str:
+    """Lower-case ASCII-ish text with leetspeak decoded and spaced-out letters joined."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = _TOKEN.sub(_deleet, text)
+    text = _SPACED_LETTERS.sub(lambda m: _SEPARATORS.sub("", m.group(0)), text)
+    return _SPACE.sub(" ", text).strip()
+
+
+_VOWEL_CLASS = "[aeiou*]"
+
+
+def word_pattern(entry: str) -> str:
+    """Regex source for one word-list entry matched on :func:`normalize` output.
+
+    Each letter may repeat (``fuuuck``) and be followed by separators (``f-u-c-k``); a vowel
+    may be masked with ``*``. A leading or trailing ``*`` in the entry allows any prefix or
+    suffix (``fuck*`` matches ``fucking``); otherwise the entry must stand as a whole word.
+    """
+    prefix = entry.startswith("*")
+    suffix = entry.endswith("*")
+    core = entry.strip("*")
+    parts: list[str] = []
+    for char in core:
+        if char == " ":
+            parts.append(r"\s+")
+            continue
+        letter = re.escape(char)
+        cls = f"(?:{letter}|\\*)" if char in "aeiou" else letter
+        parts.append(f"{cls}+")
+    body = r"[._\-~+']*".join(parts)
+    head = r"[a-z]*" if prefix else r"(?<![a-z])"
+    tail = r"[a-z]*" if suffix else r"(?![a-z])"
+    return head + body + tail

@@ -1,0 +1,288 @@
+"""Training of the tier 2 heads (``parley moderation train``); needs the ``train`` extra.
+
+Reproducible: the data order is fixed, the vocabulary is chosen deterministically and
+L-BFGS logistic regression has no randomness, so the same data and encoder give the same
+weights. Only sets whose license allows it (see :data:`datasets.DATASETS`) and the team's
+handwritten examples are used; the operating threshold comes from leave-one-dataset-out
+predictions, so it is chosen on text unlike the rest of the training data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import platformdirs
+
+from parley.server.moderation import datasets, metrics
+from parley.server.moderation.categories import CATEGORIES, OVERALL
+from parley.server.moderation.datasets import Example
+from parley.server.moderation.encoder import SentenceEncoder
+from parley.server.moderation.features import NgramVocabulary
+from parley.server.moderation.model import (
+    ENCODER_FILE,
+    METADATA_FILE,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    Heads,
+)
+
+Step = Callable[[str, int], None]
+"""Progress callback: (description, units of work done)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfig:
+    max_terms: int = 100_000
+    min_df: int = 3
+    c: float = 4.0  # inverse L2 strength of the logistic regressions
+    embedding_scale: float = 2.0  # weight of the dense embedding block against the n-grams
+    balance_rows: float = 5000.0  # a public set of n rows weighs sqrt(balance_rows / n) per row
+    handwritten_weight: float = (
+        10.0  # per handwritten row: few, but the only examples of their kind
+    )
+    max_fpr: float = 0.04  # operating threshold: pooled held-out FPR at most this (target 5%)
+    max_iter: int = 3000
+
+
+def trainable_names() -> list[str]:
+    return [d.name for d in datasets.DATASETS if d.trainable] + [datasets.HANDWRITTEN.name]
+
+
+def row_weight(name: str, rows: int, config: TrainingConfig) -> float:
+    """Per-row weight: no single large set (Davidson's 25k tweets) may set the policy."""
+    if name == datasets.HANDWRITTEN.name:
+        return config.handwritten_weight
+    return float(np.sqrt(config.balance_rows / max(rows, 1)))
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings per (encoder, texts) on disk: re-training must not re-embed 80k texts."""
+
+    def __init__(
+        self, encoder: SentenceEncoder, encoder_digest: str, directory: Path | None = None
+    ) -> None:
+        self.encoder = encoder
+        self.directory = directory or Path(platformdirs.user_cache_dir("parley")) / "moderation"
+        self._prefix = encoder_digest[:16]
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:24]
+        path = self.directory / f"emb-{self._prefix}-{digest}.npy"
+        if path.is_file():
+            cached = np.load(path, allow_pickle=False)
+            if cached.shape[0] == len(texts):
+                return np.asarray(cached, np.float32)
+        embeddings = self.encoder.embed(texts, batch_size=32)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        np.save(path, embeddings, allow_pickle=False)
+        return embeddings
+
+
+@dataclass
+class Corpus:
+    """Examples of several sets with their embeddings, in a fixed order."""
+
+    examples: list[Example]
+    embeddings: npt.NDArray[np.float32]
+    sources: npt.NDArray[np.str_]
+
+    @classmethod
+    def load(cls, names: Sequence[str], cache: EmbeddingCache, step: Step | None = None) -> Corpus:
+        examples: list[Example] = []
+        blocks: list[npt.NDArray[np.float32]] = []
+        for name in names:
+            rows = datasets.load(name)
+            examples.extend(rows)
+            blocks.append(cache.embed([r.text for r in rows]))
+            if step:
+                step(f"embedded {name}", 1)
+        labels_sources: list[str] = []
+        for name, block in zip(names, blocks, strict=True):
+            labels_sources.extend([name] * len(block))
+        sources = np.array(labels_sources)
+        return cls(
+            examples, np.vstack(blocks) if blocks else np.zeros((0, 384), np.float32), sources
+        )
+
+    def subset(self, mask: npt.NDArray[np.bool_]) -> Corpus:
+        indices = np.nonzero(mask)[0]
+        return Corpus(
+            [self.examples[i] for i in indices], self.embeddings[indices], self.sources[indices]
+        )
+
+    def weights(self, config: TrainingConfig) -> npt.NDArray[np.float64]:
+        names, counts = np.unique(self.sources, return_counts=True)
+        per_set = {
+            str(n): row_weight(str(n), int(c), config) for n, c in zip(names, counts, strict=True)
+        }
+        return np.array([per_set[str(s)] for s in self.sources], np.float64)
+
+
+def head_labels(
+    examples: Sequence[Example], head: str
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Rows usable for one head and their 0/1 labels.
+
+    A toxic row with no categories is "unknown subtype": usable for the overall head, not
+    for category heads (it may or may not be of that category).
+    """
+    if head == OVERALL:
+        return np.ones(len(examples), bool), np.array([e.toxic for e in examples], np.int64)
+    usable = np.array([e.toxic == 0 or bool(e.categories) for e in examples], bool)
+    labels = np.array([int(head in e.categories) for e in examples], np.int64)
+    return usable, labels
+
+
+def _design(corpus: Corpus, vocabulary: NgramVocabulary, config: TrainingConfig) -> Any:
+    from scipy.sparse import csr_matrix, hstack
+
+    dense = csr_matrix(corpus.embeddings * config.embedding_scale)
+    return hstack([dense, vocabulary.transform([e.text for e in corpus.examples])]).tocsr()
+
+
+def fit_heads(
+    corpus: Corpus,
+    config: TrainingConfig,
+    heads: Sequence[str] = (OVERALL, *CATEGORIES),
+    step: Step | None = None,
+) -> Heads:
+    """Fit one logistic regression per head on [embedding × scale, n-gram tf-idf]."""
+    from sklearn.linear_model import LogisticRegression
+
+    vocabulary = NgramVocabulary.fit(
+        (e.text for e in corpus.examples), config.max_terms, config.min_df
+    )
+    design = _design(corpus, vocabulary, config)
+    weights = corpus.weights(config)
+    dimension = corpus.embeddings.shape[1]
+    dense_rows: list[npt.NDArray[np.float32]] = []
+    sparse_rows: list[npt.NDArray[np.float32]] = []
+    bias: list[float] = []
+    kept: list[str] = []
+    for head in heads:
+        usable, labels = head_labels(corpus.examples, head)
+        if labels[usable].min(initial=1) == labels[usable].max(initial=0):
+            if step:
+                step(f"skipped head {head} (one class)", 1)
+            continue
+        model = LogisticRegression(C=config.c, max_iter=config.max_iter)
+        model.fit(design[usable], labels[usable], sample_weight=weights[usable])
+        coefficients = model.coef_[0].astype(np.float32)
+        dense_rows.append(coefficients[:dimension])
+        sparse_rows.append(coefficients[dimension:])
+        bias.append(float(model.intercept_[0]))
+        kept.append(head)
+        if step:
+            step(f"fitted head {head}", 1)
+    return Heads(
+        names=tuple(kept),
+        vocabulary=vocabulary,
+        dense=np.vstack(dense_rows).astype(np.float32),
+        sparse_t=np.ascontiguousarray(np.vstack(sparse_rows).T, np.float32),
+        bias=np.array(bias, np.float32),
+        embedding_scale=config.embedding_scale,
+    )
+
+
+def overall_scores(heads: Heads, corpus: Corpus) -> npt.NDArray[np.float64]:
+    logits = heads.logits(corpus.embeddings, [e.text for e in corpus.examples])
+    column = heads.names.index(OVERALL)
+    return 1.0 / (1.0 + np.exp(-np.clip(logits[:, column].astype(np.float64), -30, 30)))
+
+
+def leave_one_dataset_out(
+    corpus: Corpus, config: TrainingConfig, step: Step | None = None
+) -> dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+    """Per public trainable set: labels and overall scores of a model trained without it."""
+    out: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = {}
+    for name in trainable_names():
+        if name == datasets.HANDWRITTEN.name:
+            continue
+        held = corpus.sources == name
+        heads = fit_heads(corpus.subset(~held), config, heads=(OVERALL,))
+        test = corpus.subset(held)
+        out[name] = (
+            np.array([e.toxic for e in test.examples], np.int64),
+            overall_scores(heads, test),
+        )
+        if step:
+            step(f"held out {name}", 1)
+    return out
+
+
+def train(
+    output_dir: Path,
+    encoder_dir: Path,
+    config: TrainingConfig | None = None,
+    *,
+    step: Step | None = None,
+    cache_dir: Path | None = None,
+    names: Sequence[str] | None = None,
+    lodo: bool = True,
+) -> dict[str, Any]:
+    """Train the shipped heads into ``output_dir`` and return the metadata written."""
+    config = config or TrainingConfig()
+    names = list(names or trainable_names())
+    for name in names:
+        if not datasets.dataset(name).trainable:
+            raise ValueError(
+                f"{name} may not train shipped weights ({datasets.dataset(name).license})"
+            )
+    encoder_path = encoder_dir / ENCODER_FILE
+    encoder = SentenceEncoder(encoder_path, encoder_dir / TOKENIZER_FILE, threads=2)
+    cache = EmbeddingCache(encoder, file_digest(encoder_path), cache_dir)
+    corpus = Corpus.load(names, cache, step)
+    threshold = 0.5
+    held_out: dict[str, dict[str, float]] = {}
+    if lodo:
+        folds = leave_one_dataset_out(corpus, config, step)
+        labels = np.concatenate([y for y, _ in folds.values()])
+        scores = np.concatenate([s for _, s in folds.values()])
+        threshold = metrics.threshold_for_fpr(labels, scores, config.max_fpr)
+        for name, (y, s) in folds.items():
+            r = metrics.report(name, y, s, threshold)
+            held_out[name] = {
+                "roc_auc": round(r.roc_auc, 4),
+                "average_precision": round(r.average_precision, 4),
+                "fpr": round(r.operating.fpr, 4),
+                "recall": round(r.operating.recall, 4),
+            }
+    heads = fit_heads(corpus, config, step=step)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    heads.save(output_dir / WEIGHTS_FILE)
+    for file in (ENCODER_FILE, TOKENIZER_FILE):
+        if (encoder_dir / file).resolve() != (output_dir / file).resolve():
+            shutil.copyfile(encoder_dir / file, output_dir / file)
+    metadata: dict[str, Any] = {
+        "version": "minilm-heads-" + file_digest(output_dir / WEIGHTS_FILE)[:12],
+        "encoder": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), int8 ONNX",
+        "encoder_sha256": file_digest(output_dir / ENCODER_FILE),
+        "heads": list(heads.names),
+        "operating_threshold": threshold,
+        "threshold_rule": (
+            f"lowest threshold with pooled leave-one-dataset-out FPR <= {config.max_fpr}"
+        ),
+        "trained_on": {
+            name: {
+                "rows": int(np.sum(corpus.sources == name)),
+                "license": datasets.dataset(name).license,
+            }
+            for name in names
+        },
+        "leave_one_dataset_out": held_out,
+        "config": asdict(config),
+    }
+    (output_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
+    return metadata
