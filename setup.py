@@ -16,7 +16,7 @@ setup(
     packages=packages,
     package_dir={f"parley.{root}": root for root in ROOTS},
     package_data={
-        "parley.sql": ["sqlite/*.sql", "mssql/*.sql", "mssql/**/*.sql", "mssql/procedures/order.txt"],
+        "parley.sql": ["sqlite/*.sql", "mssql/*.sql", "mssql/**/*.sql", "mssql/**/*.txt"],
         "parley.server": ["moderation/models/*", "moderation/rules/*"],
         "parley.shared": ["py.typed"],
         "parley.client": ["resources/*", "resources/**/*"],

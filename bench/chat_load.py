@@ -74,6 +74,13 @@ class Stats:
         self.delivery_ms: list[float] = []
         self.errors: dict[str, int] = {}
         self.deltas = 0
+        self.expected = 0  # sends scheduled in all
+        self.all_answered = asyncio.Event()
+
+    def check_done(self) -> None:
+        answered = len(self.ack_ms) + sum(self.errors.values())
+        if self.expected and len(self.delivery_ms) >= self.expected <= answered:
+            self.all_answered.set()
 
 
 class BenchUser:
@@ -122,6 +129,7 @@ class BenchUser:
                         scheduled = stats.scheduled.get(event.message.client_message_id or "")
                         if scheduled is not None:
                             stats.delivery_ms.append((now - scheduled) * 1000)
+                            stats.check_done()
                 elif kind == "chat_state_delta":
                     stats.deltas += 1
                 elif isinstance(frame.id, int):
@@ -131,6 +139,7 @@ class BenchUser:
                             stats.ack_ms.append((now - stats.scheduled[sent]) * 1000)
                         else:
                             stats.errors[str(frame.code)] = stats.errors.get(str(frame.code), 0) + 1
+                        stats.check_done()
                         continue
                     waiting = self._waiting.pop(frame.id, None)
                     if waiting is not None and not waiting.done():
@@ -188,6 +197,7 @@ class ServerProcess:
         self.dir = tempfile.TemporaryDirectory(prefix="parley-bench-")
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
+        self.log_file = Path(self.dir.name) / "server.log"
 
     async def __aenter__(self) -> ServerProcess:
         env = {
@@ -203,7 +213,7 @@ class ServerProcess:
             "PARLEY_USE_UVLOOP": "true" if self.args.uvloop else "false",
             "PARLEY_COALESCE_MS": str(self.args.coalesce_ms),
         }
-        log = open(Path(self.dir.name) / "server.log", "wb")  # noqa: SIM115
+        log = self.log_file.open("wb")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
@@ -249,7 +259,7 @@ async def load(args: argparse.Namespace, url: str, pid: int | None) -> str:
     users = await join_all(url, args.users, stats)
     print(f"joined {len(users)} users in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     await asyncio.sleep(0.5)  # let subscribe snapshots settle before measuring
-    total = int(args.rate * args.seconds)
+    total = stats.expected = int(args.rate * args.seconds)
     interval = 1.0 / args.rate
     start = time.perf_counter() + 0.1
     sent = 0
@@ -265,16 +275,14 @@ async def load(args: argparse.Namespace, url: str, pid: int | None) -> str:
         next_due = start + sent * interval
         await asyncio.sleep(max(0.0, next_due - time.perf_counter()))
     elapsed = time.perf_counter() - start
-    drain_deadline = time.perf_counter() + 10
-    while (
-        len(stats.delivery_ms) < total or len(stats.ack_ms) + sum(stats.errors.values()) < total
-    ) and time.perf_counter() < drain_deadline:
-        await asyncio.sleep(0.05)
+    with contextlib.suppress(TimeoutError):  # stragglers get 10 s, then count as lost
+        await asyncio.wait_for(stats.all_answered.wait(), 10)
     memory = rss_mb(pid)
     for user in users:
         await user.ws.close()
     print(
-        f"ack_p50_ms={percentile(stats.ack_ms, 0.5):.1f} ack_p99_ms={percentile(stats.ack_ms, 0.99):.1f}"
+        f"ack_p50_ms={percentile(stats.ack_ms, 0.5):.1f}"
+        f" ack_p99_ms={percentile(stats.ack_ms, 0.99):.1f}"
         f" delivery_max_ms={max(stats.delivery_ms, default=float('nan')):.1f}"
         f" deltas={stats.deltas} errors={stats.errors or 0}",
     )
@@ -326,7 +334,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.users % 2 or args.users < 2:
         parser.error("--users must be an even number >= 2")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     loop_factory = None
     if args.uvloop:

@@ -11,8 +11,9 @@ the maximum throughput. The store runs on a temporary file (or ``--path``) with 
 real durability setting (``--synchronous full`` by default).
 
 Last line: ``mode=… synchronous=… sent=… seconds=… throughput=… p50_ms=… p99_ms=…
-max_ms=… commits=… writes_per_commit=… slice_reads_per_s=… slice_p99_ms=…``
-(the last two: chat-state slice reads, measured after the sends).
+max_ms=… commits=… writes_per_commit=… writer_cpu_us=… slice_reads_per_s=…
+slice_p99_ms=…`` (``writer_cpu_us``: the writer thread's CPU time per send, SQL and
+commit included; the last two: chat-state slice reads, measured after the sends).
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ async def main(args: argparse.Namespace) -> str:
             load = Load(store, users)
             commits_before = store.writer.batches
             writes_before = store.writer.writes
+            cpu_before = store.writer.cpu_seconds
             if args.rate:
                 mode = f"open_loop_rate_{args.rate:g}"
                 elapsed = await open_loop(load, args.rate, args.seconds)
@@ -146,6 +148,7 @@ async def main(args: argparse.Namespace) -> str:
                 elapsed = await closed_loop(load, args.concurrency, args.messages)
             commits = store.writer.batches - commits_before
             writes = store.writer.writes - writes_before
+            writer_cpu = store.writer.cpu_seconds - cpu_before
             read_seconds, read_latencies = await slice_reads(store, users, args.reads)
         finally:
             await store.close()
@@ -156,6 +159,7 @@ async def main(args: argparse.Namespace) -> str:
         f"p50_ms={statistics.median(lat):.2f} p99_ms={percentile(lat, 0.99):.2f} "
         f"max_ms={max(lat):.2f} commits={commits} "
         f"writes_per_commit={writes / max(commits, 1):.1f} "
+        f"writer_cpu_us={writer_cpu / max(writes, 1) * 1e6:.0f} "
         f"slice_reads_per_s={len(read_latencies) / read_seconds:.0f} "
         f"slice_p99_ms={percentile(read_latencies, 0.99):.2f}"
     )
@@ -171,7 +175,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reads", type=int, default=5000, help="get_conversations calls after")
     parser.add_argument("--synchronous", choices=["full", "normal"], default="full")
     parser.add_argument("--path", help="database file (default: a temporary one)")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.users < 2 or args.users % 2:
+        parser.error("--users must be an even number >= 2")
+    return args
 
 
 if __name__ == "__main__":

@@ -76,6 +76,10 @@ class ChatSession(QtCore.QObject):
         connection.chat_state_delta_received.connect(self._on_delta)
         connection.event_received.connect(self._on_event)
         connection.subscribed.connect(self._on_subscribed)
+        if connection.is_connected:
+            # The snapshot that followed subscribe may have gone by before these
+            # connections existed; ask for the current one rather than guess.
+            self.spawn(self._resync())
 
     # --- messages of a conversation ---------------------------------------------------
 

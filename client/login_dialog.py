@@ -70,14 +70,12 @@ class LoginDialog(QtWidgets.QDialog):
         self.error = named(QtWidgets.QLabel(), "dialogError")
         self.error.setWordWrap(True)
         self.error.hide()
-        self.submit_button = QtWidgets.QPushButton()
+        self.submit_button = named(QtWidgets.QPushButton(), "primaryButton")
         self.submit_button.setDefault(True)
         self.submit_button.clicked.connect(self.submit)
-        self.mode_button = QtWidgets.QPushButton()
-        self.mode_button.setFlat(True)
+        self.mode_button = named(QtWidgets.QPushButton(), "linkButton")
         self.mode_button.clicked.connect(lambda: self.set_registering(not self.registering))
-        change = QtWidgets.QPushButton("Connect to another server…")
-        change.setFlat(True)
+        change = named(QtWidgets.QPushButton("Connect to another server…"), "linkButton")
         change.clicked.connect(self.change_server_requested)
 
         note = tokens.fallback_warning

@@ -79,7 +79,7 @@ def clock_time(moment: datetime) -> str:
 STYLE_SHEET = f"""
 QMainWindow, QDialog {{ background: {SIDEBAR_BG}; }}
 QSplitter::handle {{ background: {DIVIDER}; width: 1px; }}
-QListView#conversationList {{ border: none; background: {SIDEBAR_BG}; outline: 0; }}
+QTreeView#conversationList {{ border: none; background: {SIDEBAR_BG}; outline: 0; }}
 QTreeView#messageList {{ border: none; background: {CHAT_BG}; outline: 0; }}
 QWidget#sidebarHeader, QWidget#chatHeader {{
     background: {SIDEBAR_BG}; border-bottom: 1px solid {DIVIDER};
@@ -89,6 +89,9 @@ QLabel#chatTitle {{ font-size: 11.5pt; font-weight: 600; }}
 QLabel#chatSubtitle {{ color: {TEXT_SECONDARY}; }}
 QLabel#emptyState {{
     color: white; background: rgba(0, 0, 0, 0.22); border-radius: 12px; padding: 4px 12px;
+}}
+QLabel#chatBanner {{
+    background: {NOTICE_BG}; color: {WARNING}; padding: 10px 16px; border-top: 1px solid {DIVIDER};
 }}
 QWidget#composer {{ background: {SIDEBAR_BG}; border-top: 1px solid {DIVIDER}; }}
 QPlainTextEdit#composerEdit {{ border: none; background: transparent; font-size: 11pt; }}
@@ -114,5 +117,17 @@ QLabel#connectionStatus[state="reconnecting"], QLabel#connectionStatus[state="co
 }}
 QLabel#connectionStatus[state="offline"] {{ color: {ERROR}; }}
 QLabel#dialogError {{ color: {ERROR}; }}
+QDialog QLineEdit {{
+    border: 1px solid #dadce0; border-radius: 8px; padding: 8px 10px; background: white;
+}}
+QDialog QLineEdit:focus {{ border-color: {ACCENT}; }}
+QPushButton#primaryButton {{
+    background: {ACCENT}; color: white; border: none; border-radius: 8px; padding: 10px;
+    font-weight: 600;
+}}
+QPushButton#primaryButton:hover {{ background: {ACCENT_DARK}; }}
+QPushButton#primaryButton:disabled {{ background: {BADGE_MUTED_BG}; }}
+QPushButton#linkButton {{ border: none; color: {ACCENT}; padding: 4px; }}
+QPushButton#linkButton:hover {{ text-decoration: underline; }}
 QLabel#dialogNote {{ color: {TEXT_SECONDARY}; }}
 """

@@ -15,7 +15,7 @@ VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
 
 SYSTEM_PACKAGES=(
-  libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3 fonts-dejavu-core
+  libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3 fonts-dejavu-core fonts-noto-color-emoji
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
   libxcb-shape0 libxkbcommon-x11-0 xvfb
   libodbc2 unixodbc tdsodbc

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import ssl
+import sys
 from datetime import timedelta
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -26,6 +27,7 @@ from .connection import Connection, Outbox
 from .event_store import EventStore
 from .handlers import Services, dispatch, forget_connection
 from .maintenance import run_periodically
+from .moderation.worker import ModerationWorker, start_in_server
 from .rate_limit import SendLimiter, TokenBucket
 from .settings import Settings
 from .store.factory import open_store
@@ -48,6 +50,7 @@ class ParleyServer:
         self.services = services
         self._server: Server | None = None
         self._maintenance: asyncio.Task[None] | None = None
+        self.moderation: ModerationWorker | None = None
 
     @property
     def port(self) -> int:
@@ -74,10 +77,14 @@ class ParleyServer:
             self._maintenance = asyncio.get_running_loop().create_task(
                 run_periodically(self.services.store, self.settings), name="maintenance"
             )
+        if self.settings.moderation_enabled:
+            self.moderation = start_in_server(self.services)
         log.info("serving on %s", self.url)
 
     async def close(self) -> None:
         """Stop accepting, close every connection, stop maintenance, close the store."""
+        if self.moderation is not None:
+            await self.moderation.stop()
         if self._maintenance is not None:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -189,6 +196,10 @@ async def serve_forever(settings: Settings) -> None:
 
 def run(settings: Settings) -> None:
     """Run the server on uvloop when available and wanted, else on asyncio's loop."""
+    # The store's writer and reader threads need the interpreter between their SQLite
+    # calls; with the default 5 ms switch interval a busy event loop makes each of them
+    # wait up to 5 ms per statement, and commits fall behind (docs/performance.md).
+    sys.setswitchinterval(settings.switch_interval_ms / 1000.0)
     loop_factory = None
     if settings.use_uvloop:
         try:

@@ -22,9 +22,20 @@ from typing import TYPE_CHECKING
 
 from reactivex.abc import DisposableBase
 
-from parley.shared.chat_state import make_delta
-from parley.shared.events import ConversationChanged, UserEvent, conversation_of
-from parley.shared.models import ChatState
+from parley.shared.chat_state import (
+    after_message_received,
+    after_message_sent,
+    make_delta,
+    total_unread,
+)
+from parley.shared.events import (
+    ConversationChanged,
+    MessageReceived,
+    MessageSent,
+    UserEvent,
+    conversation_of,
+)
+from parley.shared.models import ChatState, ConversationSummary
 from parley.shared.protocol import (
     ChatStateDeltaFrame,
     ChatStateSnapshot,
@@ -66,7 +77,14 @@ def pushed_as_frame(user_event: UserEvent) -> bool:
 
 
 class ChatStream:
-    """Live events and coalesced chat-state deltas for one subscribed connection."""
+    """Live events and coalesced chat-state deltas for one subscribed connection.
+
+    The stream keeps the conversation list it last told the client about (``_known``).
+    While it has seen every event of the user in order since a state it knows exactly
+    (``_exact``), a new message changes that list by the seed's SendMessage rules
+    (``parley.shared.chat_state.after_message_*``) without a read; any other change, or
+    any doubt (a gap, an unknown side), is read back from the store.
+    """
 
     def __init__(self, *, user_id: int, store: Store, push: Push, coalesce_s: float) -> None:
         self.user_id = user_id
@@ -77,8 +95,16 @@ class ChatStream:
         self._version = -1  # of the last snapshot or delta sent; -1 before the snapshot
         self._last_seq = 0  # highest event seq delivered (dedupes replay and live)
         self._pending: list[UserEvent] | None = []  # live events held until the snapshot
-        self._dirty: set[str] = set()
-        self._meta_dirty = False  # total unread or sending_blocked may have moved
+        # What the client holds, plus changes derived but not yet pushed.
+        self._known: dict[str, ConversationSummary] = {}
+        self._sending_blocked = False
+        self._exact: int | None = None  # _known is exactly the state at this version
+        self._contiguous = 0  # every event up to this seq has been seen
+        self._ahead: set[int] = set()  # seen out of order, above _contiguous
+        self._derived: set[str] = set()  # changed in _known, not yet pushed
+        self._follows: str | None = None  # conversation of the message event just derived
+        self._dirty: set[str] = set()  # to read from the store
+        self._meta_dirty = False  # total unread or sending_blocked to read
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
         self._subscription: DisposableBase | None = None
@@ -123,6 +149,11 @@ class ChatStream:
     def send_snapshot(self, state: ChatState, *, request_id: RequestId | None) -> None:
         """Push a whole state (on subscribe, or answering get_chat_state): deltas follow it."""
         self._version = state.version
+        self._known = {c.conversation_id: c for c in state.conversations}
+        self._sending_blocked = state.sending_blocked
+        self._derived.clear()
+        self._exact = state.version
+        self._see_up_to(state.version)
         self._push(encode_bytes(ChatStateSnapshot(state=state, id=request_id)))
 
     def close(self) -> None:
@@ -148,38 +179,109 @@ class ChatStream:
         self._last_seq = user_event.seq
         if pushed_as_frame(user_event):
             self._push(encode_event(user_event))
-        conversation = conversation_of(user_event.event)
-        if conversation is None:
-            self._meta_dirty = True
-        else:
-            self._dirty.add(conversation)
+        self._see(user_event.seq)
+        if self._exact is not None and user_event.seq <= self._exact:
+            return  # the state the stream holds already includes it
+        if not self._derive(user_event):
+            self._exact = None
+            conversation = conversation_of(user_event.event)
+            if conversation is None:
+                self._meta_dirty = True
+            else:
+                self._dirty.add(conversation)
         if self._timer is None and self._flushing is None:
             self._timer = self._loop.call_later(self._coalesce_s, self._start_flush)
 
+    def _derive(self, user_event: UserEvent) -> bool:
+        """Apply a new message to the known side without a read, when that is certain."""
+        follows, self._follows = self._follows, None
+        if self._exact is None or user_event.seq != self._exact + 1 or self._dirty:
+            return False
+        event = user_event.event
+        if isinstance(event, ConversationChanged):
+            # Only SendMessage's own ConversationChanged, right after its message event;
+            # any other (mark read, pin, a deletion...) is read from the store.
+            if event.conversation_id != follows:
+                return False
+            self._exact = user_event.seq
+            return True
+        if isinstance(event, MessageSent | MessageReceived):
+            message = event.message
+            summary = self._known.get(message.conversation_id)
+            if summary is None:
+                return False
+            if isinstance(event, MessageSent):
+                changed = after_message_sent(summary, message)
+            else:
+                changed = after_message_received(summary, message)
+            if changed is None:
+                return False
+            self._known[message.conversation_id] = changed
+            self._derived.add(message.conversation_id)
+            self._exact = user_event.seq
+            self._follows = message.conversation_id
+            return True
+        return False
+
+    def _see(self, seq: int) -> None:
+        """Track the highest sequence number below which nothing was missed."""
+        if seq == self._contiguous + 1:
+            self._contiguous = seq
+            while self._contiguous + 1 in self._ahead:
+                self._contiguous += 1
+                self._ahead.discard(self._contiguous)
+        elif seq > self._contiguous:
+            self._ahead.add(seq)
+            if len(self._ahead) > 256:  # something was lost for good: stop deriving
+                self._ahead.clear()
+
+    def _see_up_to(self, version: int) -> None:
+        if version > self._contiguous:
+            self._contiguous = version
+            self._ahead = {seq for seq in self._ahead if seq > version}
+            self._see(version)  # absorb what was seen just above it
+
     def _start_flush(self) -> None:
         self._timer = None
-        if not self._closed:
+        if self._closed:
+            return
+        if self._dirty or self._meta_dirty:
             self._flushing = self._loop.create_task(self._flush(), name="chat-state-delta")
+        elif self._derived and self._exact is not None:
+            # Only derived changes: nothing to read, so no task either.
+            self._send_delta(self._exact, [], self._total_unread(), self._sending_blocked)
 
     async def _flush(self) -> None:
         changed: list[str] = []
         try:
-            while (self._dirty or self._meta_dirty) and not self._closed:
+            while (self._dirty or self._meta_dirty or self._derived) and not self._closed:
+                if not (self._dirty or self._meta_dirty):
+                    assert self._exact is not None
+                    self._send_delta(self._exact, [], self._total_unread(), self._sending_blocked)
+                    continue
                 changed = sorted(self._dirty)
                 self._dirty.clear()
                 self._meta_dirty = False
+                seen = self._contiguous  # every event up to here is known or being read
                 state = await self._store.get_conversations(self.user_id, changed)
                 if self._closed or state.version < self._version:
                     continue
-                delta = make_delta(
-                    self._version,
-                    state.version,
+                for summary in state.conversations:
+                    self._known[summary.conversation_id] = summary
+                    self._derived.discard(summary.conversation_id)
+                self._sending_blocked = state.sending_blocked
+                if not (self._dirty or self._meta_dirty) and self._contiguous >= state.version:
+                    self._exact = state.version  # every change up to it is now known
+                # Label the delta with the last sequence number up to which every event
+                # was seen before this read: the read may count later events whose own
+                # changes are still on their way, and a version must mean "includes
+                # everything up to here" (so it is also a safe place to resume from).
+                self._send_delta(
+                    max(self._version, min(state.version, seen)),
                     state.conversations,
-                    total=state.total_unread,
-                    sending_blocked=state.sending_blocked,
+                    state.total_unread,
+                    state.sending_blocked,
                 )
-                self._version = state.version
-                self._push(encode_bytes(ChatStateDeltaFrame(delta=delta)))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -189,3 +291,23 @@ class ChatStream:
             self._meta_dirty = True
         finally:
             self._flushing = None
+
+    def _send_delta(
+        self,
+        version: int,
+        read: list[ConversationSummary],
+        total: int,
+        sending_blocked: bool,
+    ) -> None:
+        """Push read and derived changes as one delta from the client's version."""
+        conversations = list(read)
+        conversations += [self._known[c] for c in self._derived]
+        self._derived.clear()
+        delta = make_delta(
+            self._version, version, conversations, total=total, sending_blocked=sending_blocked
+        )
+        self._version = version
+        self._push(encode_bytes(ChatStateDeltaFrame(delta=delta)))
+
+    def _total_unread(self) -> int:
+        return total_unread(self._known.values())

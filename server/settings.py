@@ -76,7 +76,17 @@ class Settings(BaseSettings):
     event_retention_days: float = Field(default=30.0, gt=0)
     maintenance_interval_s: float = Field(default=3600.0, gt=0)
 
+    # Moderation pipeline (the engine's own knobs are PARLEY_MODERATION_* in
+    # parley.server.moderation.settings): the in-process worker, review votes and leases.
+    moderation_enabled: bool = True
+    moderation_votes_needed: int = Field(default=3, ge=1, le=15)
+    moderation_lease_s: float = Field(default=300.0, gt=0)
+    moderation_control_rate: float = Field(default=0.01, ge=0.0, le=1.0)
+    moderation_poll_ms: float = Field(default=50.0, gt=0)
+
     use_uvloop: bool = True
+    # How long the event loop may keep the interpreter while a store thread waits for it.
+    switch_interval_ms: float = Field(default=0.25, gt=0, le=100)
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:

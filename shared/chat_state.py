@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from .models import ChatState, ChatStateDelta, ConversationSummary
+from .conversations import PREVIEW_LENGTH, redacted
+from .models import (
+    ChatState,
+    ChatStateDelta,
+    ConversationSummary,
+    Message,
+    MessagePreview,
+    ModerationStatus,
+    PreModerationStatus,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -79,4 +88,66 @@ def apply_delta(state: ChatState, delta: ChatStateDelta) -> ChatState:
         conversations=items,
         total_unread=delta.total_unread,
         sending_blocked=delta.sending_blocked,
+    )
+
+
+# --- deltas without a read ------------------------------------------------------------
+# A new message is by far the most frequent change, and its effect on a side is fully
+# determined by the seed's SendMessage rules: the stream applies them to the side it
+# already knows instead of reading it back. Anything less certain returns None and the
+# caller reads the side from the store.
+
+
+def preview_of(message: Message) -> MessagePreview:
+    """The conversation-list preview of a message, as the stores build it."""
+    shown = redacted(message)
+    return MessagePreview(
+        id=shown.id,
+        sender_id=shown.sender_id,
+        text=shown.text[:PREVIEW_LENGTH],
+        sent_at=shown.sent_at,
+        deleted=shown.deleted,
+        moderation_status=shown.moderation_status,
+    )
+
+
+def _newer(summary: ConversationSummary, message: Message) -> bool:
+    return summary.last_message is None or message.id > summary.last_message.id
+
+
+def _fresh(message: Message) -> bool:
+    """Just sent and shown as is: no moderation decision, no deletion yet."""
+    return (
+        message.premoderation_status == PreModerationStatus.UNSPECIFIED
+        and message.moderation_status == ModerationStatus.UNSPECIFIED
+        and not message.deleted
+    )
+
+
+def after_message_sent(
+    summary: ConversationSummary, message: Message
+) -> ConversationSummary | None:
+    """The sender's side after SendMessage: last message set, un-archived."""
+    if not _newer(summary, message) or message.sender_id == summary.other_user.id:
+        return None
+    return msgspec.structs.replace(summary, last_message=preview_of(message), archived=False)
+
+
+def after_message_received(
+    summary: ConversationSummary, message: Message
+) -> ConversationSummary | None:
+    """The receiver's side after SendMessage of a visible message: last message set, one
+    more unread, un-archived, and no longer hidden."""
+    if (
+        not _fresh(message)
+        or not _newer(summary, message)
+        or message.sender_id != summary.other_user.id
+    ):
+        return None
+    return msgspec.structs.replace(
+        summary,
+        last_message=preview_of(message),
+        unread_count=summary.unread_count + 1,
+        archived=False,
+        hidden=False,
     )

@@ -22,6 +22,14 @@ from .data_export import DataExport
 from .errors import ErrorCode, ParleyError
 from .events import Event
 from .models import ChatState, ChatStateDelta, ConversationSummary, Message, User
+from .moderation import (
+    AuditEntry,
+    ModerationStats,
+    ReviewItem,
+    ReviewSource,
+    ReviewState,
+    VoteChoice,
+)
 
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
@@ -185,6 +193,53 @@ class ExportMyData(_Frame, tag="export_my_data"):
     time_zone: str | None = None
 
 
+# --- moderators (docs/protocol.md, "Moderator API") -------------------------------
+
+
+class ReviewQueueList(_Frame, tag="review_queue_list"):
+    """Moderators: review items by priority (highest first), then oldest first."""
+
+    id: RequestId
+    state: ReviewState = ReviewState.OPEN
+    source: ReviewSource | None = None
+    category: str | None = None
+    min_priority: int = 0
+    limit: int = 50
+
+
+class ClaimReviewItem(_Frame, tag="claim_review_item"):
+    """Moderators: take a lease on an item (``item_id``), or on the next one to review."""
+
+    id: RequestId
+    item_id: int | None = None
+    source: ReviewSource | None = None
+    category: str | None = None
+
+
+class CastReviewVote(_Frame, tag="review_vote"):
+    """Moderators: vote on a claimed item; the majority of ``votes_needed`` decides."""
+
+    id: RequestId
+    item_id: int
+    choice: VoteChoice
+    category: str | None = None
+
+
+class AuditLogList(_Frame, tag="audit_log_list"):
+    """Moderators: the audit log, newest first, before an entry id when given."""
+
+    id: RequestId
+    actor_id: int | None = None
+    before: int | None = None
+    limit: int = 50
+
+
+class GetModerationStats(_Frame, tag="get_moderation_stats"):
+    """Moderators: quality against human review, decision latency and queue depth."""
+
+    id: RequestId
+
+
 ClientFrame = (
     Hello
     | Register
@@ -207,6 +262,11 @@ ClientFrame = (
     | SetPreModeration
     | SetSendingBlocked
     | ExportMyData
+    | ReviewQueueList
+    | ClaimReviewItem
+    | CastReviewVote
+    | AuditLogList
+    | GetModerationStats
 )
 
 CLIENT_FRAME_TYPES: dict[str, type[Any]] = {
@@ -314,6 +374,28 @@ class DataExportFrame(_Frame, tag="data_export"):
     export: DataExport
 
 
+class ReviewQueue(_Frame, tag="review_queue"):
+    id: RequestId
+    items: list[ReviewItem]
+
+
+class ReviewItemFrame(_Frame, tag="review_item"):
+    """Reply to claim_review_item and review_vote: the item as it now stands."""
+
+    id: RequestId
+    item: ReviewItem
+
+
+class AuditLog(_Frame, tag="audit_log"):
+    id: RequestId
+    entries: list[AuditEntry]
+
+
+class ModerationStatsFrame(_Frame, tag="moderation_stats"):
+    id: RequestId
+    stats: ModerationStats
+
+
 ServerFrame = (
     Welcome
     | Ok
@@ -328,6 +410,10 @@ ServerFrame = (
     | ChatStateDeltaFrame
     | EventFrame
     | DataExportFrame
+    | ReviewQueue
+    | ReviewItemFrame
+    | AuditLog
+    | ModerationStatsFrame
 )
 
 

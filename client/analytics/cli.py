@@ -80,7 +80,7 @@ def analytics(
     if window:
         from parley.client.analytics.window import run_window
 
-        sys.exit(run_window(list(files)))
+        sys.exit(run_window(list(files), date_order=date_order, me=me))  # type: ignore[arg-type]
     if not files:
         raise click.UsageError("give at least one export file (or --window)")
     baseline = _load_aggregate(aggregate)

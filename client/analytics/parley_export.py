@@ -46,7 +46,10 @@ def read_parley_export(path: Path, *, progress: Progress | None = None) -> list[
         if found is not None:
             where = f"line {data.count(NEWLINE, 0, int(found.group(1))) + 1}"
         raise ImportProblem("bad-json", source, where, str(error)) from None
-    chats = convert(export, source)
+    try:
+        chats = convert(export, source)
+    except (OverflowError, ValueError) as error:  # instants beyond what the zone can show
+        raise ImportProblem("bad-field", source, "$", f"a time cannot be shown ({error})") from None
     if progress is not None:
         progress(1.0)
     return chats

@@ -14,6 +14,7 @@ decoding keeps memory near the size of the file plus the messages kept.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -97,7 +98,9 @@ _RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def repair_escapes(data: bytes) -> tuple[bytes, int]:
     """Turn ``\\xNN`` escapes and raw control bytes into JSON ``\\u00NN``; count them."""
-    repaired, count = _X_ESCAPE.subn(rb"\1\\u00\2", data)
+    repaired, count = data, 0
+    if b"\\x" in data:  # the scan below is slow; most exports never need it
+        repaired, count = _X_ESCAPE.subn(rb"\1\\u00\2", data)
     if _RAW_CONTROL.search(repaired):
         repaired, raw = _RAW_CONTROL.subn(lambda m: b"\\u%04x" % m.group()[0], repaired)
         count += raw
@@ -115,7 +118,23 @@ def read_telegram(path: Path, *, progress: Progress | None = None) -> list[Chat]
         ) from None
     if progress is not None:
         progress(0.3)
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark added by an editor
+        data = data[3:]
     data, repaired = repair_escapes(data)
+    # Decoding makes millions of acyclic objects; pausing the cyclic collector meanwhile
+    # avoids its repeated full passes (see whatsapp.py).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _decode_and_convert(data, source, repaired, path.stem, progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _decode_and_convert(
+    data: bytes, source: str, repaired: int, stem: str, progress: Progress | None
+) -> list[Chat]:
     try:
         export = _DECODER.decode(data)
     except msgspec.ValidationError as error:
@@ -149,7 +168,7 @@ def read_telegram(path: Path, *, progress: Progress | None = None) -> list[Chat]
             "$",
             "neither 'messages' nor 'chats.list' found: is this a Telegram result.json?",
         )
-    chats = [_convert(raw, source, where, me_ids, me_name, path.stem) for where, raw in raw_chats]
+    chats = [_convert(raw, source, where, me_ids, me_name, stem) for where, raw in raw_chats]
     if repaired:
         chats[0].notes.append(f"repaired {repaired} invalid \\xNN escape(s) or control byte(s)")
     if progress is not None:
@@ -184,11 +203,12 @@ def _time(message: _Message, where: str, source: str) -> datetime:
     try:
         if message.date is not None:
             # The exporting computer's wall clock: what the user saw, no zone invented.
-            return datetime.fromisoformat(message.date).replace(tzinfo=None)
+            moment = datetime.fromisoformat(message.date)
+            return moment if moment.tzinfo is None else moment.replace(tzinfo=None)
         if message.date_unixtime is not None:
             # Only the instant is known: shown in UTC, as the export gives no zone.
             return datetime.fromtimestamp(int(message.date_unixtime), UTC).replace(tzinfo=None)
-    except ValueError as error:
+    except (ValueError, OverflowError, OSError) as error:
         raise ImportProblem("bad-field", source, f"{where}.date", f"not a date ({error})") from None
     raise ImportProblem(
         "bad-field", source, where, "the message has neither 'date' nor 'date_unixtime'"

@@ -5,11 +5,12 @@ WhatsApp writes one header per message, in the exporting phone's locale:
 Android, with every date order, 12- or 24-hour clocks ("PM", "p. m.", narrow no-break
 spaces), and lines without a header continuing the previous message.
 
-The file is read line by line (never whole), each header is matched with one regular
-expression and kept as raw fields; only when the whole file has been seen are the date
-order and the header style decided, because the evidence for both (a day above 12, a
-date going backwards) may come anywhere in the file. Distinct dates and times are
-converted once and cached, which is what keeps a million messages within seconds.
+The file is streamed in chunks (never read whole) and one regular expression finds the
+headers in each chunk; every header is kept with its raw text. Only when the whole file
+has been seen are the date order and the majority header style decided, because the
+evidence for both (a day above 12, a date going backwards) may come anywhere in the
+file. Distinct dates and times are converted once and cached, which is what keeps a
+million messages within seconds (bench/analytics_parse.py).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _HEADER = re.compile(
     rf"^[{_MARKS}]*"
     r"(\[)?"  # 1 iOS bracket
     r"(\d{1,4}([./-])\d{1,2}\3\d{1,4})\.?"  # 2 date, 3 its separator
-    rf",?{_SPACE}*"
+    rf",?{_SPACE}*(?:(?:klo|kl\.|um|à|at|às|alle|a las|o){_SPACE}+)?"  # "12.3.2021 klo 14.22"
     r"((?:[01]?\d|2[0-4])[:.][0-5]\d(?:[:.][0-5]\d)?)"  # 4 time
     rf"(?:[{_SPACE[1:-1]}_]*([AaPp])\.?{_SPACE}?[Mm]\.?)?"  # 5 a.m./p.m. in any spelling
     rf"(?(1)\]{_SPACE}?|{_SPACE}*[-\u2013\u2014]{_SPACE}?)",  # "] " or " - " (or en dash)
@@ -159,6 +160,11 @@ _MARKERS: dict[str, MessageKind] = {
     **dict.fromkeys(MEDIA_OMITTED, MessageKind.MEDIA),
     **dict.fromkeys(DELETED_BY_OTHERS | DELETED_BY_ME, MessageKind.DELETED),
 }
+# (length, first character) a marker can have as written, with or without a final full
+# stop: a cheap gate before lower-casing every message body.
+_MARKER_KEYS = frozenset(
+    (len(m) + extra, first) for m in _MARKERS for first in {m[0], m[0].upper()} for extra in (0, 1)
+)
 # iOS: "<attached: 00000012-PHOTO-2021-03-02-12-00-00.jpg>" ("<anexo: …>", "<Anhang: …>").
 _ATTACHED = re.compile(r"<[^<>:]{2,30}:\s?([^<>]+\.[0-9A-Za-z]{2,5})>")
 # Android: "IMG-20210302-WA0001.jpg (file attached)" ("(archivo adjunto)", ...).
@@ -275,7 +281,7 @@ def _scan(stream: IO[bytes], source: str, size: int, progress: Progress | None) 
     entries: list[_Entry] = []
     append = entries.append
     finditer = _HEADER.finditer
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    decoder: codecs.IncrementalDecoder | None = None
     carry = ""
     carry_line = 1  # line number of the first line of ``carry``
     newlines_read = 0
@@ -283,6 +289,12 @@ def _scan(stream: IO[bytes], source: str, size: int, progress: Progress | None) 
     while True:
         block = stream.read(_CHUNK)
         final = not block
+        if decoder is None:
+            # Exports are UTF-8; a UTF-16 byte-order mark means a re-saved file (Windows).
+            encoding = (
+                "utf-16" if block[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8"
+            )
+            decoder = codecs.getincrementaldecoder(encoding)()
         try:
             text = carry + decoder.decode(block, final=final)
         except UnicodeDecodeError as error:
@@ -303,22 +315,34 @@ def _scan(stream: IO[bytes], source: str, size: int, progress: Progress | None) 
             text = text.replace("\r\n", "\n").replace("\r", "\n") + tail
         line = carry_line
         previous: re.Match[str] | None = None
-        previous_line = line
-        scanned = 0
+        previous_start = previous_line = 0
         for header in finditer(text):
             start = header.start()
-            line += text.count("\n", scanned, start)
-            scanned = start
             if previous is not None:
-                _add(append, previous, text, start - 1, previous_line)
-            previous, previous_line = header, line
+                raw = text[previous_start : start - 1]
+                if raw[-1:] == "\n":
+                    raw = raw.rstrip("\n")
+                bracket, date_text, _, time_text, ampm = previous.groups()
+                append(
+                    (date_text, time_text, ampm, bracket is not None, raw,
+                     previous.end() - previous_start, previous_line)
+                )  # fmt: skip
+                line += text.count("\n", previous_start, start)
+            else:
+                line += text.count("\n", 0, start)
+            previous, previous_start, previous_line = header, start, line
         if previous is None:  # no header yet: a preamble, or not a WhatsApp export
             if final or len(text) > _CHUNK:
                 break
             carry = text
             continue
         if final:
-            _add(append, previous, text, len(text), previous_line)
+            raw = text[previous_start:].rstrip("\n")
+            date_text, time_text, ampm = previous.group(2, 4, 5)
+            append(
+                (date_text, time_text, ampm, previous.group(1) is not None, raw,
+                 previous.end() - previous_start, previous_line)
+            )  # fmt: skip
             break
         carry = text[previous.start() :]
         carry_line = previous_line
@@ -333,17 +357,6 @@ def _scan(stream: IO[bytes], source: str, size: int, progress: Progress | None) 
             "'[31/12/2023, 23:59:59] Name: text' or '31/12/23, 23:59 - Name: text')",
         )
     return entries
-
-
-def _add(
-    append: Callable[[_Entry], None], header: re.Match[str], text: str, end: int, line: int
-) -> None:
-    start = header.start()
-    date_text, time_text, ampm = header.group(2, 4, 5)
-    raw = text[start:end].rstrip("\n")
-    append(
-        (date_text, time_text, ampm, header.group(1) is not None, raw, header.end() - start, line)
-    )
 
 
 def _date_fields(date_text: str) -> tuple[str, str, str, str]:
@@ -440,6 +453,7 @@ def _to_time(time_text: str, ampm: str | None) -> time:
 
 
 _STYLE_SAMPLE = 2000
+_NOTICE_LINES = 5
 
 
 def _build_chat(
@@ -471,13 +485,19 @@ def _build_chat(
     has_majority = count * 2 > len(sample)
 
     date_cache: dict[str, date | None] = {}
-    time_cache: dict[str, time] = {}
+    time_cache: dict[str | None, dict[str, time]] = {}
     authors: dict[str, str | None] = {}
     combine = datetime.combine
     messages: list[Message] = []
     append = messages.append
     previous_time = datetime.min
-    for entry in entries:
+    merged = 0
+    # Consume the entries from a reversed list so each raw text is freed once its
+    # message exists: peak memory holds one copy of the chat, not two.
+    entries.reverse()
+    pop = entries.pop
+    while entries:
+        entry = pop()
         date_text, time_text, ampm = entry[0], entry[1], entry[2]
         day = date_cache.get(date_text, date.min)
         if day is date.min:
@@ -493,23 +513,32 @@ def _build_chat(
                     "--date-order",
                 )
             _continue_previous(messages, entry)
+            merged += 1
             continue
-        key = time_text if ampm is None else time_text + ampm
-        clock = time_cache.get(key)
+        clocks = time_cache.get(ampm)
+        if clocks is None:
+            clocks = time_cache[ampm] = {}
+        clock = clocks.get(time_text)
         if clock is None:
-            clock = time_cache[key] = _to_time(time_text, ampm)
+            clock = clocks[time_text] = _to_time(time_text, ampm)
         when = combine(day, clock)
         if when < previous_time and has_majority and _style(entry) != dominant:
             # A header in a foreign style that goes back in time is a quoted or pasted
             # line inside the previous message, not a message of this export.
             _continue_previous(messages, entry)
+            merged += 1
             continue
         previous_time = when
-        append(_classify(entry[4], entry[5], when, authors))
+        append(_classify(entry[4], entry[5], when, authors, len(messages) < _NOTICE_LINES))
     chat = Chat(
         platform="whatsapp", name=_chat_name(stem, messages), source=source, messages=messages
     )
     chat.notes.extend(notes)
+    if merged:
+        chat.notes.append(
+            f"{merged} header-like line(s) with an impossible date, or in another style going "
+            "back in time, were kept as text of the message before them"
+        )
     _infer_me(chat, stem)
     return chat
 
@@ -537,8 +566,10 @@ def _author(prefix: str) -> str | None:
 
 
 def _classify(
-    raw: str, header_length: int, when: datetime, authors: dict[str, str | None]
+    raw: str, header_length: int, when: datetime, authors: dict[str, str | None], first_lines: bool
 ) -> Message:
+    """One message from its raw text. ``first_lines``: it is among the export's first
+    lines, the only place an encryption notice "by" the group name appears (Android)."""
     newline = raw.find("\n", header_length)
     first_end = len(raw) if newline < 0 else newline
     colon = raw.find(": ", header_length, first_end)
@@ -565,8 +596,11 @@ def _classify(
             body = body[:opening].rstrip(_MARKS + " ")
     body = body.strip(_MARKS) if app_written else body
     short = len(body) < 80
-    normal = body.strip(_STRIP).lower() if short else ""
-    kind = _MARKERS.get(normal, MessageKind.TEXT) if short else MessageKind.TEXT
+    kind = MessageKind.TEXT
+    normal = ""
+    if app_written or (len(body), body[:1]) in _MARKER_KEYS:
+        normal = body.strip(_STRIP).lower()
+        kind = _MARKERS.get(normal, MessageKind.TEXT)
     attachments: tuple[Attachment, ...] = ()
     if kind is MessageKind.MEDIA or (app_written and _IOS_OMITTED.match(normal)):
         kind = MessageKind.MEDIA
@@ -581,9 +615,11 @@ def _classify(
         kind = MessageKind.MEDIA
         attachments = (Attachment(name=filed.group(1)),)
         body = body.split("\n", 1)[1] if "\n" in body else ""
+    elif body.startswith(("POLL:", "ENCUESTA:", "ENQUETE:", "UMFRAGE:", "SONDAGE:", "SONDAGGIO:")):
+        kind = MessageKind.POLL
     elif app_written and short and _CALLS.match(body):
         kind = MessageKind.CALL
-    elif app_written or (len(body) > 30 and _ENCRYPTION.search(body, 0, 200)):
+    elif app_written or (first_lines and _ENCRYPTION.search(body, 0, 300)):
         kind = MessageKind.SYSTEM
     if kind is MessageKind.TEXT and not edited:
         return Message(time=when, author=author, text=body)

@@ -10,9 +10,9 @@ Runs inside the desktop app (``AnalyticsWindow``) or alone:
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from parley.client.analytics.model import ImportProblem
 from parley.client.analytics.reports.document import LOCAL_ONLY, build_document
 from parley.client.analytics.whatsapp import DateOrder
 from parley.client.qt import Qt, QtCore, QtGui, QtWidgets, Signal
+
+_log = logging.getLogger(__name__)
 
 _CARD_STYLE = (
     "QFrame#card{background:#ffffff;border:1px solid #d6deea;border-radius:12px}"
@@ -78,9 +80,12 @@ def _unique(labels: Sequence[str]) -> list[str]:
     return result
 
 
-def _bar_chart(title: str, labels: Sequence[str], values: Sequence[float]) -> QtCharts.QChartView:
+def _bar_chart(
+    title: str, labels: Sequence[str], values: Sequence[float], label_format: str = "%d"
+) -> QtCharts.QChartView:
+    """Horizontal bars, first item on top."""
     bars = QtCharts.QBarSet(title)
-    bars.append([float(v) for v in values])
+    bars.append([float(v) for v in reversed(values)])
     series = QtCharts.QHorizontalBarSeries()
     series.append(bars)
     chart = QtCharts.QChart()
@@ -88,11 +93,13 @@ def _bar_chart(title: str, labels: Sequence[str], values: Sequence[float]) -> Qt
     chart.setTitle(title)
     chart.legend().hide()
     axis_y = QtCharts.QBarCategoryAxis()
-    axis_y.append(_unique(labels) or ["-"])
+    axis_y.append(list(reversed(_unique(labels))) or ["-"])
     chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(axis_y)
     axis_x = QtCharts.QValueAxis()
     axis_x.setRange(0, max(max(values, default=0.0), 1.0))
+    axis_x.applyNiceNumbers()
+    axis_x.setLabelFormat(label_format)
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
     series.attachAxis(axis_x)
     view = QtCharts.QChartView(chart)
@@ -230,8 +237,12 @@ class AnalyticsWindow(QtWidgets.QMainWindow):
                 loader.finished.emit((generation, build_document(chats)))
             except ImportProblem as problem:
                 loader.failed.emit(str(problem))
-            except Exception:  # shown to the user, never swallowed
-                loader.failed.emit("Unexpected error while reading:\n" + traceback.format_exc())
+            except Exception as error:  # a bug: logged with its traceback, told to the user
+                _log.exception("analytics import failed")
+                loader.failed.emit(
+                    f"Unexpected error while reading ({type(error).__name__}: {error}); "
+                    "the details are in the log."
+                )
 
         threading.Thread(target=work, name="analytics-import", daemon=True).start()
 
@@ -331,6 +342,7 @@ class AnalyticsWindow(QtWidgets.QMainWindow):
                 "Median reply delay per contact (minutes)",
                 [row["name"] for row in contacts],
                 [row["median_delay_seconds"] / 60 for row in contacts],
+                "%.0f",
             )
         )
         self._add_page("Replies", card, layout)
@@ -392,10 +404,12 @@ class AnalyticsWindow(QtWidgets.QMainWindow):
         return bool(self.pages.currentWidget().grab().save(str(path), "PNG"))
 
 
-def run_window(paths: Sequence[Path | str] = ()) -> int:
+def run_window(
+    paths: Sequence[Path | str] = (), *, date_order: DateOrder | None = None, me: str | None = None
+) -> int:
     """Open the window standalone (its own QApplication) and block until it closes."""
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    window = AnalyticsWindow()
+    window = AnalyticsWindow(date_order=date_order, me=me)
     window.show()
     if paths:
         window.load([Path(p) for p in paths])

@@ -5,9 +5,10 @@ last message, the order of :func:`parley.shared.chat_state.sort_key`), then an
 "Archived" header row when anything is archived, then the archived conversations when
 that section is expanded. Hidden conversations are kept but get no row.
 
-A delta touches a few conversations, so it moves, inserts or updates just their rows
-(``beginMoveRows``/``beginInsertRows``/``dataChanged``): the view keeps its selection
-and scroll position, and applying it costs microseconds however long the list is. A
+A delta touches a few conversations, so it inserts, removes or changes just the rows
+concerned (``beginInsertRows``/``beginRemoveRows``/``dataChanged``, never a reset):
+the view keeps its scroll position and repaints what is visible, however long the
+list is. A
 snapshot replaces everything with one reset, unless it differs from what is shown in
 only a few rows, in which case it is applied like a delta.
 """
@@ -15,6 +16,7 @@ only a few rows, in which case it is applied like a delta.
 from __future__ import annotations
 
 import bisect
+import itertools
 from enum import IntEnum
 from typing import Any
 
@@ -67,8 +69,14 @@ class _Segment:
         return self.items.pop(index)
 
     def reset(self, items: list[ConversationSummary]) -> None:
-        self.items = sorted(items, key=sort_key)
-        self.keys = [sort_key(s) for s in self.items]
+        """Take items that are usually in order already (the server sends them so)."""
+        keys = [sort_key(s) for s in items]
+        if all(a < b for a, b in itertools.pairwise(keys)):
+            self.items, self.keys = list(items), keys
+            return
+        pairs = sorted(zip(keys, items, strict=True), key=lambda pair: pair[0])
+        self.keys = [key for key, _ in pairs]
+        self.items = [item for _, item in pairs]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -87,6 +95,7 @@ class ConversationListModel(QtCore.QAbstractListModel):
     """Rows of the conversation list; see the module docstring for their layout."""
 
     total_unread_changed = Signal(int)
+    sending_blocked_changed = Signal(bool)
     conversation_changed = Signal(object)  # ConversationSummary, after any update
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
@@ -106,10 +115,12 @@ class ConversationListModel(QtCore.QAbstractListModel):
     def rowCount(
         self, parent: QtCore.QModelIndex | QtCore.QPersistentModelIndex = _NO_PARENT
     ) -> int:
+        # Called once per row on every relayout (QAbstractListModel.index checks it),
+        # so it only adds list lengths.
         if parent.isValid():
             return 0
-        archived = len(self._archived) if self._expanded else 0
-        return len(self._main) + int(self._header) + archived
+        archived = len(self._archived.items) if self._expanded else 0
+        return len(self._main.items) + self._header + archived
 
     def data(self, index: QtCore.QModelIndex | QtCore.QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
@@ -187,16 +198,19 @@ class ConversationListModel(QtCore.QAbstractListModel):
     # --- applying the stream ----------------------------------------------------------
 
     def apply_snapshot(self, state: ChatState) -> None:
-        changed = [s for s in state.conversations if self._by_id.get(s.conversation_id) != s]
-        fresh_ids = {s.conversation_id for s in state.conversations}
-        gone = [cid for cid in self._by_id if cid not in fresh_ids]
-        if not self._by_id or len(changed) + len(gone) > INCREMENTAL_SNAPSHOT_LIMIT:
+        if not self._by_id:
             self._reset(state.conversations)
         else:
-            for cid in gone:
-                self._remove(cid)
-            for summary in changed:
-                self._upsert(summary)
+            changed = [s for s in state.conversations if self._by_id.get(s.conversation_id) != s]
+            fresh_ids = {s.conversation_id for s in state.conversations}
+            gone = [cid for cid in self._by_id if cid not in fresh_ids]
+            if len(changed) + len(gone) > INCREMENTAL_SNAPSHOT_LIMIT:
+                self._reset(state.conversations)
+            else:
+                for cid in gone:
+                    self._remove(cid)
+                for summary in changed:
+                    self._upsert(summary)
         self._set_totals(state.version, state.total_unread, state.sending_blocked)
 
     def apply_delta(self, delta: ChatStateDelta) -> bool:
@@ -238,7 +252,9 @@ class ConversationListModel(QtCore.QAbstractListModel):
 
     def _set_totals(self, version: int | None, total: int, sending_blocked: bool) -> None:
         self.version = version
-        self.sending_blocked = sending_blocked
+        if sending_blocked != self.sending_blocked:
+            self.sending_blocked = sending_blocked
+            self.sending_blocked_changed.emit(sending_blocked)
         if total != self.total_unread:
             self.total_unread = total
             self.total_unread_changed.emit(total)
@@ -276,25 +292,25 @@ class ConversationListModel(QtCore.QAbstractListModel):
         return self._archive_base() if self._expanded else None
 
     def _move_within(self, old: ConversationSummary, new: ConversationSummary) -> None:
+        """Re-place a conversation inside its section as a change of the rows between.
+
+        Rows all have one height, so moving a conversation from row 3000 to row 0 is
+        the same picture as rows 0..3000 changing content: signalled that way, the
+        view repaints the visible rows instead of laying out all 5,000 again, which
+        ``beginMoveRows`` would cost. Views keep their selection by conversation id
+        (see :attr:`conversation_changed`), not by row.
+        """
         name = _segment_name(new)
         segment = self._segment(name)
         source = segment.index_of(old)
         segment.pop(source)
         target = segment.position_for(sort_key(new))
-        base = self._row_base(name)
+        segment.insert(target, new)
         self._by_id[new.conversation_id] = new
-        if base is None or target == source:
-            segment.insert(target, new)
-        else:
-            destination = target + 1 if target > source else target
-            self.beginMoveRows(
-                _NO_PARENT, base + source, base + source, _NO_PARENT, base + destination
-            )
-            segment.insert(target, new)
-            self.endMoveRows()
+        base = self._row_base(name)
         if base is not None:
-            index = self.index(base + target)
-            self.dataChanged.emit(index, index)
+            first, last = sorted((source, target))
+            self.dataChanged.emit(self.index(base + first), self.index(base + last))
         if name == _ARCHIVED:
             self._header_changed()
 

@@ -8,6 +8,7 @@ from ..chat_session import ChatSession
 from ..qt import QtCore, QtGui, QtWidgets, Signal, named
 from .delegate import ConversationDelegate
 from .model import Role, RowKind
+from .view import ConversationListView
 
 SHORTCUTS = {
     "pin": "Ctrl+Shift+P",
@@ -41,17 +42,20 @@ class ConversationListPanel(QtWidgets.QWidget):
         row.addStretch(1)
         row.addWidget(self.new_button)
 
-        self.view = named(QtWidgets.QListView(), "conversationList")
+        self.view = ConversationListView()
         self.view.setModel(self.model)
         self.view.setItemDelegate(ConversationDelegate(session.me.id, self.view))
-        self.view.setUniformItemSizes(True)
-        self.view.setMouseTracking(True)
-        self.view.setVerticalScrollMode(QtWidgets.QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.view.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._show_menu)
         self.view.clicked.connect(self._clicked)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self._selected: str | None = None
+        # Rows change content when conversations move: keep the selection on the
+        # conversation, not on the row number.
+        self.model.dataChanged.connect(self._follow_selection)
+        self.model.rowsInserted.connect(self._follow_selection)
+        self.model.rowsRemoved.connect(self._follow_selection)
+        self.model.modelReset.connect(self._follow_selection)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -90,13 +94,31 @@ class ConversationListPanel(QtWidgets.QWidget):
         if row is not None:
             self.view.setCurrentIndex(self.model.index(row))
 
+    def _follow_selection(self, *_: object) -> None:
+        if self._selected is None:
+            return
+        current = self.current_summary()
+        if current is not None and current.conversation_id == self._selected:
+            return
+        row = self.model.row_of(self._selected)
+        selection = self.view.selectionModel()
+        if row is None:
+            selection.clearCurrentIndex()
+            selection.clearSelection()
+            return
+        index = self.model.index(row)
+        selection.setCurrentIndex(index, QtCore.QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
     def _clicked(self, index: QtCore.QModelIndex) -> None:
         if index.data(Role.KIND) == RowKind.ARCHIVED_HEADER:
             self.model.set_archived_expanded(not self.model.archived_expanded)
 
     def _current_changed(self, current: QtCore.QModelIndex, previous: QtCore.QModelIndex) -> None:
         if current.isValid() and current.data(Role.KIND) == RowKind.CONVERSATION:
-            self.conversation_selected.emit(current.data(Role.CONVERSATION_ID))
+            conversation_id = current.data(Role.CONVERSATION_ID)
+            if conversation_id != self._selected:
+                self._selected = conversation_id
+                self.conversation_selected.emit(conversation_id)
 
     # --- operations -----------------------------------------------------------------
 

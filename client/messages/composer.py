@@ -18,7 +18,7 @@ class ComposerEdit(QtWidgets.QPlainTextEdit):
         self.setObjectName("composerEdit")
         self.setPlaceholderText("Write a message…")
         self.setTabChangesFocus(True)
-        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self._fit()
 
@@ -34,14 +34,16 @@ class ComposerEdit(QtWidgets.QPlainTextEdit):
 
     def _fit(self, *_: object) -> None:
         line = self.fontMetrics().lineSpacing()
-        lines = max(1, min(MAX_LINES, int(self.document().size().height())))
-        margins = self.contentsMargins()
-        self.setFixedHeight(
-            lines * line
-            + int(self.document().documentMargin() * 2)
-            + margins.top()
-            + margins.bottom()
+        wanted = max(1, int(self.document().size().height()))
+        lines = min(MAX_LINES, wanted)
+        self.setVerticalScrollBarPolicy(
+            QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded
+            if wanted > MAX_LINES
+            else QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff
         )
+        margins = self.contentsMargins()
+        chrome = int(self.document().documentMargin() * 2) + margins.top() + margins.bottom()
+        self.setFixedHeight(lines * line + chrome + 4)
 
 
 class Composer(QtWidgets.QWidget):

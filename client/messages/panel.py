@@ -74,6 +74,10 @@ class ConversationPanel(QtWidgets.QWidget):
         self.view.customContextMenuRequested.connect(self._show_menu)
         self.composer = Composer()
         self.composer.send_requested.connect(self.send)
+        self.banner = named(QtWidgets.QLabel(), "chatBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.banner.hide()
 
         self.empty = QtWidgets.QWidget()
         self.empty.setAutoFillBackground(True)
@@ -90,12 +94,14 @@ class ConversationPanel(QtWidgets.QWidget):
         chat_layout.setSpacing(0)
         chat_layout.addWidget(self.header)
         chat_layout.addWidget(self.view, 1)
+        chat_layout.addWidget(self.banner)
         chat_layout.addWidget(self.composer)
 
         self.stack = QtWidgets.QStackedLayout(self)
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.chat)
         session.conversations.conversation_changed.connect(self._summary_changed)
+        session.conversations.sending_blocked_changed.connect(lambda _: self._refresh_header())
 
     # --- opening ----------------------------------------------------------------------
 
@@ -129,6 +135,22 @@ class ConversationPanel(QtWidgets.QWidget):
         if summary is not None and summary.blocked:
             status += " · blocked"
         self.subtitle.setText(status)
+        self._refresh_banner(blocked=summary is not None and summary.blocked)
+
+    def _refresh_banner(self, *, blocked: bool) -> None:
+        """Say why the composer is off, rather than let a send fail."""
+        if self.session.conversations.sending_blocked:
+            text = (
+                "A moderator has stopped you from sending messages. "
+                "You can still read the messages you receive."
+            )
+        elif blocked:
+            text = "You blocked this user. Unblock them (Ctrl+Shift+B) to send messages."
+        else:
+            text = ""
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+        self.composer.setEnabled(not text)
 
     def _summary_changed(self, summary: object) -> None:
         if getattr(summary, "conversation_id", None) == self.conversation_id:

@@ -13,6 +13,8 @@ from ..qt import QtCore, QtGui, QtWidgets
 from .delegate import MessageDelegate
 from .model import MessageListModel
 
+SHORT_CONVERSATION = 40  # rows measured to push a short conversation to the bottom
+
 
 class MessageListView(QtWidgets.QTreeView):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -38,13 +40,18 @@ class MessageListView(QtWidgets.QTreeView):
         if isinstance(old, MessageListModel):
             old.rowsAboutToBeInserted.disconnect(self._before_insert)
             old.rowsInserted.disconnect(self._after_insert)
+            old.rowsRemoved.disconnect(self._align_bottom)
+            old.modelReset.disconnect(self._align_bottom)
         self.bubbles.clear_cache()
         self.setModel(model)
         if model is not None:
             model.rowsAboutToBeInserted.connect(self._before_insert)
             model.rowsInserted.connect(self._after_insert)
+            model.rowsRemoved.connect(self._align_bottom)
+            model.modelReset.connect(self._align_bottom)
             self._follow = True
             self.scrollToBottom()
+        self._align_bottom()
 
     def messages(self) -> MessageListModel | None:
         model = self.model()
@@ -73,6 +80,24 @@ class MessageListView(QtWidgets.QTreeView):
             self.doItemsLayout()
             if self._follow:
                 self.scrollToBottom()
+        self._align_bottom()
+
+    def _align_bottom(self) -> None:
+        """A short conversation sits at the bottom, above the composer, as in a chat app.
+
+        Only short ones are measured: once the rows fill the view there is nothing to
+        push down, and measuring every row would defeat the lazy layout.
+        """
+        model = self.messages()
+        top = 0
+        if model is not None and model.rowCount() <= SHORT_CONVERSATION:
+            used = sum(
+                self.bubbles.layout_for(model.index(row, 0)).height
+                for row in range(model.rowCount())
+            )
+            top = max(0, self.height() - 2 * self.frameWidth() - used)
+        if self.viewportMargins().top() != top:
+            self.setViewportMargins(0, top, 0, 0)
 
     def _before_insert(self, parent: QtCore.QModelIndex, first: int, last: int) -> None:
         bar = self.verticalScrollBar()
@@ -82,6 +107,7 @@ class MessageListView(QtWidgets.QTreeView):
         model = self.messages()
         if model is None:
             return
+        self._align_bottom()
         if first == 0 and last + 1 < model.rowCount():
             # Older rows above: keep the rows the user was reading where they were.
             bar = self.verticalScrollBar()

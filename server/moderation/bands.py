@@ -13,7 +13,7 @@ from enum import IntEnum, StrEnum
 
 import msgspec
 
-from parley.server.moderation.rules import Action, RuleHit, strongest
+from parley.server.moderation.automations import Action, RuleHit, strongest
 from parley.shared.models import ModerationStatus
 
 

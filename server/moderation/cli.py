@@ -169,7 +169,7 @@ def _progress() -> Any:
 
 def _needs_train_extra() -> None:
     try:
-        import scipy  # noqa: F401
+        import scipy  # type: ignore[import-untyped]  # noqa: F401
         import sklearn  # noqa: F401
     except ImportError as exc:
         raise click.ClickException(
@@ -195,14 +195,15 @@ def _needs_train_extra() -> None:
 )
 @click.option(
     "--lodo/--no-lodo",
-    default=True,
+    default=False,
     show_default=True,
-    help="Pick the threshold from leave-one-dataset-out predictions.",
+    help="Also record leave-one-dataset-out figures in model.json (slow).",
 )
 def train(output: Path | None, encoder_dir: Path | None, export_encoder: bool, lodo: bool) -> None:
     """Train the tier 2 heads on the licensed sets + handwritten examples (reproducible)."""
     _needs_train_extra()
     from parley.server.moderation import training
+    from parley.server.moderation.datasets import DataMissing
     from parley.server.moderation.model import shipped_model_dir
 
     output = output or shipped_model_dir()
@@ -212,7 +213,7 @@ def train(output: Path | None, encoder_dir: Path | None, export_encoder: bool, l
 
         run_export(encoder_dir)
     names = training.trainable_names()
-    total = len(names) + (len(names) - 1 if lodo else 0) + 9
+    total = len(names) + 1 + (len(names) - 1 if lodo else 0) + 9
     try:
         with _progress() as progress:
             task = progress.add_task("training", total=total)
@@ -221,7 +222,7 @@ def train(output: Path | None, encoder_dir: Path | None, export_encoder: bool, l
                 progress.update(task, advance=done, description=description)
 
             metadata = training.train(output, encoder_dir, step=step, lodo=lodo)
-    except training.datasets.DataMissing as exc:
+    except DataMissing as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"model {metadata['version']} written to {output}; "

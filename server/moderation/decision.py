@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from parley.server.moderation.automations import RuleHit, RuleSet
 from parley.server.moderation.bands import (
     Band,
     BandThresholds,
@@ -22,7 +23,6 @@ from parley.server.moderation.bands import (
 )
 from parley.server.moderation.llm import LlmModerator
 from parley.server.moderation.model import ModerationModel, Scores
-from parley.server.moderation.rules import RuleHit, RuleSet
 from parley.server.moderation.settings import ModerationSettings
 
 
@@ -67,7 +67,8 @@ class Moderator:
         llm = None
         if settings.llm_base_url or settings.llm_api_key is not None:
             llm = LlmModerator(settings)
-        return cls(ModerationModel(settings.model_dir), RuleSet(settings.rules_file), settings, llm)
+        model = ModerationModel(settings.model_dir, threads=settings.model_threads)
+        return cls(model, RuleSet(settings.rules_file), settings, llm)
 
     async def decide(
         self, text: str, *, sender_id: int, receiver_id: int, sent_at: datetime

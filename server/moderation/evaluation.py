@@ -19,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 from parley.server.moderation import datasets, metrics
+from parley.server.moderation.automations import RuleSet
 from parley.server.moderation.categories import OVERALL
 from parley.server.moderation.model import ENCODER_FILE, ModerationModel
-from parley.server.moderation.rules import RuleSet
 from parley.server.moderation.training import (
     Corpus,
     EmbeddingCache,
@@ -56,7 +56,7 @@ def profanity_check_scores(texts: Sequence[str]) -> npt.NDArray[np.float64]:
 
 def tfidf_scores(train: Corpus, test_texts: Sequence[str]) -> npt.NDArray[np.float64]:
     """The reference of the issue: TF-IDF word 1–2-grams + char 2–5-grams, logistic regression."""
-    from scipy.sparse import hstack
+    from scipy.sparse import hstack  # type: ignore[import-untyped]
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 

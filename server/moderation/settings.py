@@ -18,6 +18,7 @@ class ModerationSettings(BaseSettings):
 
     rules_file: Path | None = None  # user TOML overriding rules/default.toml per key
     model_dir: Path | None = None  # default: the weights shipped with Parley
+    model_threads: int = Field(default=1, ge=1, le=64)  # onnxruntime intra-op threads
 
     # Bands over the overall score. None for flag means "the model's operating threshold".
     flag_threshold: float | None = Field(default=None, ge=0.0, le=1.0)

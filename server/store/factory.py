@@ -8,7 +8,9 @@ Accepted forms:
 - ``sqlite://:memory:`` (or plain ``:memory:``) — a private in-memory database, for tests.
 - SQLite options as query parameters: ``?synchronous=normal`` (faster, but a power cut
   can lose the last acknowledged messages; see :class:`Synchronous`) and ``readers=N``.
-- ``mssql://...`` / ``mssql+pyodbc://...`` — SQL Server (``parley.server.store.mssql``).
+- ``mssql://...`` / ``mssql+pyodbc://...`` — SQL Server (``parley.server.store.mssql``);
+  also ``mssql+odbc://``, ``odbc://DSN`` and raw ODBC strings (``DRIVER=...``), see
+  docs/mssql.md.
 
 The store comes back unopened: ``await store.open()`` connects and migrates.
 """

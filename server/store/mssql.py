@@ -61,6 +61,7 @@ from .mssql_rows import (
     summary_from_row,
     user_from_row,
 )
+from .mssql_url import odbc_connection_string
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class MssqlStore:
         retry: RetryPolicy = DEFAULT_RETRY,
         apply_migrations: bool = True,
     ) -> None:
+        odbc_connection_string(url)  # a malformed URL is refused now, not at first use
         self.url = url
         self.pool_size = pool_size or int(os.environ.get(POOL_SIZE_ENV, "8"))
         self.delayed_durability = (
@@ -141,11 +143,14 @@ class MssqlStore:
             applied = apply(cursor)
             if applied:
                 log.info("SQL Server schema upgraded: %s", ", ".join(applied))
-        wanted = "FORCED" if self.delayed_durability else "DISABLED"
         row = cursor.execute(
             "SELECT delayed_durability_desc FROM sys.databases WHERE database_id = DB_ID()"
         ).fetchone()
-        if row is not None and str(row[0]).upper() != wanted:
+        current = str(row[0]).upper() if row is not None else "DISABLED"
+        # ALLOWED leaves each transaction to choose, and every procedure chooses OFF: only
+        # FORCED makes Parley's commits delayed, so only FORCED is set or undone here.
+        wanted = "FORCED" if self.delayed_durability else current.replace("FORCED", "DISABLED")
+        if current != wanted:
             log.warning("setting the database's DELAYED_DURABILITY to %s", wanted)
             cursor.execute(f"ALTER DATABASE CURRENT SET DELAYED_DURABILITY = {wanted};")
 

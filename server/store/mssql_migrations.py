@@ -281,10 +281,13 @@ def upgrade(dsn: str | None, dry_run: bool = False) -> str:
         return render_script(load_mssql_migrations(), load_procedures())
     from .mssql_errors import Outcome, diagnose, unavailable_error
     from .mssql_pool import connect, import_pyodbc
+    from .mssql_url import BadDatabaseUrl
 
     pyodbc = import_pyodbc()
     try:
         connection = connect(dsn)
+    except BadDatabaseUrl as exc:
+        raise MigrationError(str(exc)) from None
     except pyodbc.Error as exc:
         diagnosis = diagnose(exc)
         if diagnosis.outcome in (Outcome.UNAVAILABLE, Outcome.RECONNECT):
@@ -297,5 +300,37 @@ def upgrade(dsn: str | None, dry_run: bool = False) -> str:
             return render_script(todo.migrations, todo.procedures)
         done = apply(cursor)
         return "Applied: " + ", ".join(done) if done else "The database is up to date."
+    finally:
+        connection.close()
+
+
+PARLEY_TABLES = (
+    "UserEvent",
+    "MessageIdempotency",
+    "MessageFlag",
+    "MessageDeletedForUser",
+    "UserBlock",
+    "UserSession",
+    "UserConversation",
+    "ChatMessage",
+    "ChatMessageCold",
+    "ChatUser",
+)
+
+
+def erase_data(dsn: str) -> None:
+    """Delete every row of Parley's tables, keeping the schema: for test databases only.
+
+    The store contract suite calls it before each test on SQL Server, so counts (an
+    archive batch, a sequence number) start from an empty database as they do on a fresh
+    SQLite file. Parley itself never calls it. Tables not created yet are skipped.
+    """
+    from .mssql_pool import connect
+
+    connection = connect(dsn)
+    try:
+        cursor = connection.cursor()
+        for table in PARLEY_TABLES:
+            cursor.execute(f"IF OBJECT_ID(N'dbo.{table}', N'U') IS NOT NULL DELETE dbo.{table};")
     finally:
         connection.close()

@@ -51,6 +51,7 @@ from .sqlite_engine import (
     is_environment_error,
     storage_unavailable,
 )
+from .sqlite_moderation import SqliteModerationStore
 from .sqlite_rows import to_micros
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _now_us() -> int:
     return time.time_ns() // 1000
 
 
-class SqliteStore:
+class SqliteStore(SqliteModerationStore):
     """Parley's store on one SQLite file (WAL, one group-committing writer, N readers)."""
 
     def __init__(

@@ -55,7 +55,7 @@ def client_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def _session_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    """One qasync loop for the run, marked running while Qt processes events.
+    """One qasync loop for the run, made the running loop only inside client tests.
 
     Stopping a qasync loop calls ``QApplication.exit()``, which would end the next
     test's waits early, so the loop lives as long as the QApplication does. Its
@@ -63,9 +63,9 @@ def _session_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     the interpreter if still alive at exit.
     """
     loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.events._set_running_loop(None)  # only while a client test runs (qloop)
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="client-tests")
     loop.set_default_executor(executor)
-    asyncio.set_event_loop(loop)
     yield loop
     executor.shutdown(wait=True)
 
@@ -74,15 +74,25 @@ def _session_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
 def qloop(
     qapp: Any, _session_loop: asyncio.AbstractEventLoop
 ) -> Iterator[asyncio.AbstractEventLoop]:
-    """The loop, with every task a test left behind cancelled when it ends."""
-    asyncio.events._set_running_loop(_session_loop)
-    yield _session_loop
-    pending = [t for t in asyncio.all_tasks(_session_loop) if not t.done()]
-    for task in pending:
-        task.cancel()
-    deadline = _session_loop.time() + 5
-    while any(not t.done() for t in pending) and _session_loop.time() < deadline:
-        qapp.processEvents()
+    """The qasync loop as the running loop for one test; its leftover tasks cancelled.
+
+    It is unset again afterwards, so pytest-asyncio tests elsewhere in the run (the
+    server's) start their own loops as usual.
+    """
+    loop = _session_loop
+    asyncio.events._set_running_loop(loop)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        deadline = loop.time() + 5
+        while any(not t.done() for t in pending) and loop.time() < deadline:
+            qapp.processEvents()
+    finally:
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
 
 
 @pytest.fixture

@@ -326,3 +326,45 @@ def test_server_restart_reconnects_and_catches_up_without_duplicates(
         ),
         timeout=WAIT_MS,
     )
+
+
+def test_a_refused_send_shows_the_server_error_next_to_the_message(
+    qtbot: Any, open_window: Opener
+) -> None:
+    alice, bob = open_window("alice"), open_window("bob")
+    conversation = start_chat(qtbot, alice, bob, "hello")
+    bob.conversation_list.select(conversation)
+    bob.session.spawn(bob.session.block_user(alice.session.me.id))
+    qtbot.waitUntil(
+        lambda: bob.session.conversations.summary(conversation).blocked, timeout=WAIT_MS
+    )
+    # Bob's side says why he cannot write, instead of letting a send fail.
+    assert bob.conversation.banner.isVisible()
+    assert not bob.conversation.composer.isEnabled()
+    with qtbot.waitSignal(alice.session.message_failed, timeout=WAIT_MS) as failed:
+        type_and_send(qtbot, alice, "are you ignoring me?")
+    model = alice.session.messages(conversation)
+    entry = model.pending()[0]
+    assert entry.error_message == failed.args[1]
+    index = model.index(model.row_of_pending(entry.client_message_id) or 0, 0)
+    notice = alice.conversation.view.bubbles.layout_for(index).notice_text
+    assert notice.startswith("Not sent: ")
+    assert entry.error_message in notice
+    labels = [a.text() for a in alice.conversation.build_menu(entry).actions()]
+    assert labels == ["Retry sending", "Discard"]
+
+
+def test_reporting_a_message_reaches_the_moderation_queue(
+    qtbot: Any, open_window: Opener, server: BundledServer
+) -> None:
+    alice, bob = open_window("alice"), open_window("bob")
+    conversation = start_chat(qtbot, alice, bob, "buy cheap pills at example.com")
+    bob.conversation_list.select(conversation)
+    qtbot.waitUntil(lambda: len(texts(bob, conversation)) == 1, timeout=WAIT_MS)
+    message = bob.session.messages(conversation).messages()[0]
+    assert "Report to moderators…" in [
+        a.text() for a in bob.conversation.build_menu(message).actions()
+    ]
+    with qtbot.waitSignal(bob.session.notice, timeout=WAIT_MS) as notice:
+        bob.conversation.flag_message(message.id, "Spam")
+    assert "reported" in notice.args[0]

@@ -101,6 +101,28 @@ class Client:
                 self.state = apply_delta(self.state, frame.delta)
         return self.state
 
+    async def settle(self, fresh: ChatState, within: float = TIMEOUT) -> ChatState:
+        """Apply pushed frames until the streamed state equals ``fresh`` (or time is up).
+
+        A delta's version is the user's sequence when it was read, which may already
+        count events whose own deltas are still on their way: so the check is that the
+        stream arrives at the fresh state, not that it does so at one version.
+        """
+        is_state = (p.ChatStateSnapshot, p.ChatStateDeltaFrame)
+        try:
+            async with asyncio.timeout(within):
+                while self.state != fresh:
+                    frame = await self.expect(lambda f: isinstance(f, is_state), within)
+                    if isinstance(frame, p.ChatStateSnapshot):
+                        self.state = frame.state
+                    else:
+                        assert self.state is not None, "a delta before any snapshot"
+                        self.state = apply_delta(self.state, frame.delta)
+        except (TimeoutError, AssertionError):
+            pass
+        assert self.state == fresh
+        return self.state
+
     async def nothing_more(self, kind: type) -> None:
         """No frame of a type is pending: a ping round trip flushes what was in flight."""
         await self.ok("ping")

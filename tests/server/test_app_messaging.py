@@ -339,3 +339,63 @@ async def test_export_my_data_holds_everything_i_sent_and_received(sign_up) -> N
     [from_carol] = by_other[carol.user.username].messages
     assert from_carol.has_attachment
     assert (await carol.ok("export_my_data")).export.time_zone is None
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+async def test_random_operations_keep_streamed_state_equal_to_fresh_state(
+    connect, sign_up, seed
+) -> None:
+    """verify_action over random interleavings: deltas derived from new messages and
+    deltas read from the store must together rebuild exactly the fresh state. Even seeds
+    pipeline the requests of all users, so commits and events interleave on the server."""
+    import random
+
+    rng = random.Random(seed)
+    pipelined = seed % 2 == 0
+    users = [await sign_up(subscribe=True) for _ in range(3)]
+    sent_ids: dict[int, list[int]] = {u.user.id: [] for u in users}
+    in_flight: list[tuple[object, int]] = []
+
+    async def call(client, kind: str, **fields) -> None:
+        if pipelined:
+            in_flight.append((client, await client.send_frame(kind, **fields)))
+            return
+        reply = await client.request(kind, **fields)
+        if isinstance(reply, p.Sent):
+            sent_ids[client.user.id].append(reply.message.id)
+
+    async def settle_requests() -> None:
+        for client, request_id in in_flight:
+            reply = await client.expect(lambda f, r=request_id: getattr(f, "id", None) == r)
+            if isinstance(reply, p.Sent):
+                sent_ids[client.user.id].append(reply.message.id)
+        in_flight.clear()
+
+    for step in range(40):
+        me, other = rng.sample(users, 2)
+        conversation = "-".join(map(str, sorted((me.user.id, other.user.id))))
+        op = rng.choice(
+            ["send", "send", "send", "send", "read", "pin", "archive", "hide", "delete"]
+        )
+        if op == "send":
+            await call(
+                me, "send", client_message_id=f"{seed}-{step}", to=other.user.id, text="m" * step
+            )
+        elif op == "read":
+            await call(me, "mark_read", conversation_id=conversation)
+        elif op in ("pin", "archive", "hide"):
+            field = {"pin": "pinned", "archive": "archived", "hide": "hidden"}[op]
+            kind = {"pin": "set_pinned", "archive": "set_archived", "hide": "set_hidden"}[op]
+            await call(me, kind, conversation_id=conversation, **{field: rng.random() < 0.5})
+        elif sent_ids[me.user.id]:
+            await call(
+                me,
+                "delete_message",
+                message_id=rng.choice(sent_ids[me.user.id]),
+                for_everyone=rng.random() < 0.5,
+            )
+        if step % 10 == 9:
+            await settle_requests()
+            for client in users:
+                fresh = await fresh_state(connect, client)
+                assert await client.track(fresh.version) == fresh

@@ -9,8 +9,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parley.shared.chat_state import DeltaGap, apply_delta, build_state, make_delta, ordered
-from parley.shared.models import ConversationSummary, MessagePreview, User
+from parley.shared.chat_state import (
+    DeltaGap,
+    after_message_received,
+    after_message_sent,
+    apply_delta,
+    build_state,
+    make_delta,
+    ordered,
+    preview_of,
+)
+from parley.shared.conversations import PREVIEW_LENGTH
+from parley.shared.models import (
+    ConversationSummary,
+    Message,
+    MessagePreview,
+    ModerationStatus,
+    PreModerationStatus,
+    User,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -121,3 +138,73 @@ def test_snapshot_plus_coalesced_deltas_equals_a_fresh_snapshot(
             touched.clear()
             client = apply_delta(client, delta)
     assert client == build_state(version, server.values())
+
+
+# --- deltas derived from a new message (the seed's SendMessage rules) ----------------------
+
+
+def message(n: int, *, sender: int, receiver: int, **changes: object) -> Message:
+    fields: dict[str, object] = {
+        "id": n,
+        "conversation_id": "1-2",
+        "sender_id": sender,
+        "receiver_id": receiver,
+        "text": f"message {n}",
+        "sent_at": T0 + timedelta(hours=n),
+    }
+    fields.update(changes)
+    return Message(**fields)  # type: ignore[arg-type]
+
+
+def side(
+    *, me: int, unread: int = 0, archived: bool = True, hidden: bool = True
+) -> ConversationSummary:
+    other = 2 if me == 1 else 1
+    return ConversationSummary(
+        conversation_id="1-2",
+        other_user=User(id=other, username=f"u{other}", display_name=f"U{other}"),
+        last_message=MessagePreview(id=5, sender_id=other, text="old", sent_at=T0),
+        unread_count=unread,
+        archived=archived,
+        hidden=hidden,
+        created_at=T0,
+    )
+
+
+def test_preview_is_cut_and_redacted() -> None:
+    long = message(9, sender=1, receiver=2, text="x" * 500)
+    assert len(preview_of(long).text) == PREVIEW_LENGTH
+    assert preview_of(message(9, sender=1, receiver=2, deleted=True)).text == ""
+
+
+def test_new_outgoing_message_unarchives_sender_side_and_keeps_unread() -> None:
+    after = after_message_sent(side(me=1, unread=3), message(6, sender=1, receiver=2))
+    assert after is not None
+    assert (after.unread_count, after.archived, after.hidden) == (3, False, True)
+    assert after.last_message == preview_of(message(6, sender=1, receiver=2))
+
+
+def test_new_incoming_message_unarchives_unhides_and_counts_unread() -> None:
+    after = after_message_received(side(me=2, unread=3), message(6, sender=1, receiver=2))
+    assert after is not None
+    assert (after.unread_count, after.archived, after.hidden) == (4, False, False)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": 5},  # not newer than what the side shows
+        {"premoderation_status": PreModerationStatus.APPROVED},  # a released held message
+        {"moderation_status": ModerationStatus.FLAGGED},
+        {"deleted": True},
+    ],
+)
+def test_anything_but_a_fresh_newer_message_needs_a_read(changes: dict[str, object]) -> None:
+    fields = {"id": 6, **changes}
+    incoming = message(fields.pop("id"), sender=1, receiver=2, **fields)  # type: ignore[arg-type]
+    assert after_message_received(side(me=2), incoming) is None
+
+
+def test_a_message_from_the_wrong_side_needs_a_read() -> None:
+    assert after_message_received(side(me=2), message(6, sender=2, receiver=1)) is None
+    assert after_message_sent(side(me=1), message(6, sender=2, receiver=1)) is None

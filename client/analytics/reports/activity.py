@@ -18,8 +18,13 @@ MIN_WINDOW_HOURS = 3
 EXCERPT = 280
 
 
+_APP_WRITTEN = (MessageKind.SYSTEM, MessageKind.CALL)
+
+
 def people_messages(chat: Chat) -> list[Message]:
-    return [m for m in chat.messages if m.by_person and m.author is not None]
+    """Messages written by people (the ``by_person`` rule, inlined: it runs per message)."""
+    app = _APP_WRITTEN
+    return [m for m in chat.messages if m.author is not None and m.kind not in app]
 
 
 def iso(moment: datetime) -> str:

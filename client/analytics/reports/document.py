@@ -7,19 +7,24 @@ the HTML report draw; every field is described in docs/analytics.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from parley.client.analytics.model import Chat
+from parley.client.analytics.model import Chat, Message
 from parley.client.analytics.reports import activity, comparative, mood, people, replies, topics
 
 DOCUMENT_VERSION = 1
 LOCAL_ONLY = "Computed on this machine; nothing was sent anywhere."
 
 
+def _when(message: Message) -> datetime:
+    return message.time
+
+
 def chat_section(chat: Chat) -> dict[str, Any]:
     written = activity.people_messages(chat)
     system = sum(1 for m in chat.messages if not m.by_person)
-    everything = sorted(chat.messages, key=lambda m: m.time)
+    everything = sorted(chat.messages, key=_when)
     mine = [m for m in written if m.author == chat.me]
     chat_replies = replies.my_replies([chat])
     return {
@@ -36,8 +41,8 @@ def chat_section(chat: Chat) -> dict[str, Any]:
         "me_source": chat.me_source,
         "notes": chat.notes,
         "counts": activity.chat_counts(chat),
-        "first_message": activity.excerpt(written[0]) if written else None,
-        "last_message": activity.excerpt(written[-1]) if written else None,
+        "first_message": activity.excerpt(min(written, key=_when)) if written else None,
+        "last_message": activity.excerpt(max(written, key=_when)) if written else None,
         "streak": activity.longest_streak(m.time.date() for m in written),
         "my_streak": activity.longest_streak(m.time.date() for m in mine),
         "longest_silence": activity.longest_silence(written),
@@ -63,8 +68,8 @@ def you_section(chats: Sequence[Chat]) -> dict[str, Any]:
     return {
         "names": names,
         "messages": len(mine),
-        "first_message": activity.excerpt(min(mine, key=lambda m: m.time)) if mine else None,
-        "last_message": activity.excerpt(max(mine, key=lambda m: m.time)) if mine else None,
+        "first_message": activity.excerpt(min(mine, key=_when)) if mine else None,
+        "last_message": activity.excerpt(max(mine, key=_when)) if mine else None,
         "streak": activity.longest_streak(m.time.date() for m in mine),
         "longest_silence": activity.longest_silence(mine),
         "hours": hours,

@@ -9,7 +9,7 @@ import pytest
 from PySide6 import QtCharts
 
 from parley.client.analytics.window import AnalyticsWindow
-from parley.client.qt import QtGui, QtWidgets
+from parley.client.qt import QtCore, QtGui, QtWidgets
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
@@ -68,3 +68,22 @@ def test_bad_file_shows_the_error_in_the_window(
     assert "line 1" in window.error.text()
     assert window.pages.count() == 0
     assert window.open_button.isEnabled()
+
+
+def test_dropping_a_file_imports_it(
+    window: AnalyticsWindow, story_chat: Path, qtbot: object
+) -> None:
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(story_chat))])
+    position = QtCore.QPointF(window.width() / 2, window.height() / 2)
+    buttons = QtCore.Qt.MouseButton.LeftButton
+    modifiers = QtCore.Qt.KeyboardModifier.NoModifier
+    enter = QtGui.QDragEnterEvent(
+        position.toPoint(), QtCore.Qt.DropAction.CopyAction, mime, buttons, modifiers
+    )
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QtGui.QDropEvent(position, QtCore.Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    with qtbot.waitSignal(window.report_ready, timeout=20_000) as blocker:  # type: ignore[attr-defined]
+        window.dropEvent(drop)
+    assert blocker.args[0]["chats"][0]["name"] == "Alex"

@@ -155,3 +155,13 @@ def test_not_a_telegram_export(tmp_path: Path) -> None:
     path = write(tmp_path, {"hello": "world"})
     with pytest.raises(ImportProblem, match=r"chats\.list"):
         read_telegram(path)
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "result.json"
+    document = {
+        "messages": [{"type": "message", "date": "2020-01-01T10:00:00", "from": "A", "text": "x"}]
+    }
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(document).encode())
+    (chat,) = read_telegram(path)
+    assert chat.messages[0].text == "x"

@@ -234,3 +234,39 @@ def test_broken_zip_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ImportProblem) as raised:
         read_whatsapp(path)
     assert raised.value.code in {"bad-zip", "no-messages"}
+
+
+def test_locale_words_between_date_and_time_and_dotted_times() -> None:
+    chat = parse_lines(
+        [
+            "12.3.2021 klo 14.22 - Aino: moi",
+            "13.03.2021 14.25 - Lars: hej",
+            "[14/03/2021 à 09:05:00] Zoé: salut",
+        ]
+    )
+    assert [(m.time, m.author) for m in chat.messages] == [
+        (datetime(2021, 3, 12, 14, 22), "Aino"),
+        (datetime(2021, 3, 13, 14, 25), "Lars"),
+        (datetime(2021, 3, 14, 9, 5), "Zoé"),
+    ]
+
+
+def test_poll_and_system_sentence_with_a_colon() -> None:
+    chat = parse_lines(
+        [
+            "01/02/2020, 10:00 - Ana: POLL:",
+            "Dinner?",
+            "OPTION: Pizza (2 votes)",
+            '01/02/2020, 10:05 - Bo changed the subject from "Trip" to "Trip: Rome"',
+        ]
+    )
+    assert chat.messages[0].kind is MessageKind.POLL
+    assert chat.messages[1].author is None
+    assert chat.messages[1].kind is MessageKind.SYSTEM
+
+
+def test_utf16_file_with_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_bytes("[01/02/2020, 10:00:00] Ana: olá\r\n".encode("utf-16"))
+    chat = read_whatsapp(path)
+    assert [(m.author, m.text) for m in chat.messages] == [("Ana", "olá")]

@@ -11,6 +11,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parley.server.store.migrations import MigrationError
 from parley.server.store.mssql_migrations import (
@@ -168,3 +170,27 @@ def test_dry_run_planning_only_reads() -> None:
     cursor = RecordingCursor()
     plan(cursor)
     assert all(sql.lstrip().upper().startswith("SELECT") for sql in cursor.sent)
+
+
+_statement = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029",
+    ),
+    min_size=1,
+    max_size=40,
+).filter(
+    lambda line: (
+        line.strip()
+        and not line.strip().startswith("--")
+        and line.strip().upper() != "GO"
+        and not line.strip().upper().startswith("GO ")
+    )
+)
+
+
+@given(st.lists(st.lists(_statement, min_size=1, max_size=4), min_size=1, max_size=6))
+def test_splitting_a_joined_script_gives_back_its_batches(batches: list[list[str]]) -> None:
+    texts = ["\n".join(lines) for lines in batches]
+    script = "\nGO\n".join(texts) + "\nGO\n"
+    assert split_batches(script) == [text.strip() for text in texts]

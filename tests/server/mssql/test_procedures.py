@@ -98,6 +98,22 @@ def test_natively_compiled_procedures_use_the_designed_atomic_block(operation: s
         assert not re.search(rf"\b{disk_object}\b", header.body), disk_object
 
 
+# Built-ins this code uses that natively compiled modules support (SQL Server 2017+:
+# "Supported Features for Natively Compiled T-SQL Modules"); anything else, REPLACE or
+# CHARINDEX or LOWER say, would fail CREATE PROCEDURE on the server.
+NATIVE_FUNCTIONS = {"CAST", "TRANSLATE", "JSON_MODIFY", "SCOPE_IDENTITY", "ISNULL", "LEN"}
+NATIVE_FORBIDDEN = ("MERGE", "OPENJSON", "FOR JSON", " LIKE ", "CURSOR", "#", "COALESCE")
+
+
+@pytest.mark.parametrize("operation", sorted(op for op, p in STORE_OPERATIONS.items() if p.native))
+def test_natively_compiled_procedures_use_only_supported_built_ins(operation: str) -> None:
+    header = read_header(PROCEDURES_DIR / f"{STORE_OPERATIONS[operation].name}.sql")
+    code = re.sub(r"N?'(?:[^']|'')*'", "''", header.body)  # string literals say anything
+    assert set(re.findall(r"\b([A-Z][A-Z_0-9]*)\(", code)) <= NATIVE_FUNCTIONS
+    for construct in NATIVE_FORBIDDEN:
+        assert construct not in code.upper(), construct
+
+
 @pytest.mark.parametrize(
     "operation", sorted(op for op, p in STORE_OPERATIONS.items() if not p.native)
 )

@@ -64,6 +64,13 @@ def test_the_factory_gives_sql_server_urls_to_this_store(url: str) -> None:
     assert not store.delayed_durability  # off unless asked for
 
 
+def test_a_malformed_url_is_refused_when_the_store_is_made() -> None:
+    with pytest.raises(ValueError, match="names no server"):
+        open_store("mssql://:1433/parley")
+    with pytest.raises(ValueError, match="looks like mssql://"):
+        MssqlStore("sql1 parley")
+
+
 def test_delayed_durability_is_an_explicit_setting() -> None:
     assert delayed_durability_from_env({}) is False
     assert delayed_durability_from_env({"PARLEY_MSSQL_DELAYED_DURABILITY": "true"}) is True

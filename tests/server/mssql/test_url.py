@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parley.server.store.mssql_url import (
     BadDatabaseUrl,
@@ -105,3 +109,14 @@ def test_connection_strings_are_redacted_for_logs() -> None:
 def test_quote_value_leaves_plain_values_alone() -> None:
     assert quote_value("chat_db") == "chat_db"
     assert quote_value("has space") == "{has space}"
+
+
+@given(
+    user=st.text(min_size=1, max_size=20).filter(lambda t: t.strip() == t),
+    password=st.text(min_size=1, max_size=30).filter(lambda t: t.strip() == t),
+)
+def test_any_login_survives_the_trip_from_url_to_odbc_string(user: str, password: str) -> None:
+    url = f"mssql://{quote(user, safe='')}:{quote(password, safe='')}@h:1433/d"
+    text = odbc_connection_string(url, installed_drivers=[DRIVER_18])
+    assert f";UID={quote_value(user)};PWD={quote_value(password)}" in text
+    assert text.endswith(f"PWD={quote_value(password)}")

@@ -46,6 +46,8 @@ def make_backend(name: str, tmp_path: Path) -> Store:
         return SqliteStore(tmp_path / "parley.db")
     # Imported only here: the SQL Server backend needs pyodbc and a reachable server.
     module = importlib.import_module("parley.server.store.mssql")
+    # Each test starts from an empty database, as on a fresh SQLite file (rows only).
+    importlib.import_module("parley.server.store.mssql_migrations").erase_data(MSSQL_DSN)
     store: Store = module.MssqlStore(MSSQL_DSN)
     return store
 

@@ -101,7 +101,7 @@ async def test_a_bug_in_an_operation_reaches_its_caller_alone(sqlite_store: Sqli
 
     assert isinstance(results[0], ValueError)
     assert not isinstance(results[1], BaseException)
-    assert (await sqlite_store.get_user(alice.id)).display_name == "Alice"  # type: ignore[union-attr]
+    assert (await sqlite_store.get_user(alice.id)).display_name == "Alice"
 
 
 async def test_acknowledged_messages_survive_a_restart(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ async def test_in_memory_store_serves_reads_and_writes() -> None:
         alice, bob = await two_users(store)
         sent = await send(store, alice, bob, "m")
         state = await store.get_chat_state(bob.id)
-        assert state.conversations[0].last_message.id == sent.result.message.id  # type: ignore[union-attr]
+        assert state.conversations[0].last_message.id == sent.result.message.id
     finally:
         await store.close()
 
@@ -267,3 +267,19 @@ async def test_checkpoints_run_beside_the_writer(sqlite_store: SqliteStore, tmp_
     checkpointer = sqlite_store.checkpointer
     assert checkpointer is not None
     assert checkpointer.checkpoints > 0
+
+
+async def test_a_send_is_answered_only_once_committed(
+    sqlite_store: SqliteStore, tmp_path: Path
+) -> None:
+    alice, bob = await two_users(sqlite_store)
+    outsider = sqlite3.connect(tmp_path / "chat.db")  # another process's view of the file
+    try:
+        for i in range(20):
+            sent = await send(sqlite_store, alice, bob, f"c{i}", text=f"m{i}")
+            row = outsider.execute(
+                "SELECT Text FROM ChatMessage WHERE MessageId = ?", (sent.result.message.id,)
+            ).fetchone()
+            assert row == (f"m{i}",)
+    finally:
+        outsider.close()

@@ -20,7 +20,7 @@ async def test_created_user_can_be_read_back(store: Store, make_user) -> None:
     assert credentials.user == alice
     assert credentials.password_hash.startswith("$argon2id$")
     assert not credentials.sending_blocked
-    assert await store.get_user(alice.id + 10_000) is None
+    assert await store.get_user(alice.id + 1_000_000) is None
 
 
 async def test_usernames_are_unique_case_insensitively(store: Store, make_user) -> None:
@@ -50,9 +50,9 @@ async def test_role_can_be_changed(store: Store, make_user) -> None:
     promoted = await store.set_user_role(alice.id, Role.ADMIN)
 
     assert promoted.role == Role.ADMIN
-    assert (await store.get_user(alice.id)).role == Role.ADMIN  # type: ignore[union-attr]
+    assert (await store.get_user(alice.id)).role == Role.ADMIN
     with pytest.raises(ParleyError) as refused:
-        await store.set_user_role(alice.id + 10_000, Role.ADMIN)
+        await store.set_user_role(alice.id + 1_000_000, Role.ADMIN)
     assert refused.value.code == ErrorCode.NOT_FOUND
 
 
@@ -129,7 +129,7 @@ async def test_session_for_unknown_user_is_refused(store: Store, make_user) -> N
     alice = await make_user("alice")
     with pytest.raises(ParleyError) as refused:
         await store.create_session(
-            user_id=alice.id + 10_000,
+            user_id=alice.id + 1_000_000,
             token_hash="hash-5",
             expires_at=datetime.now(UTC) + timedelta(hours=1),
             device="",

@@ -217,7 +217,7 @@ async def test_blocking_yourself_or_nobody_is_refused(store: Store, make_user) -
         await store.set_user_blocked(user_id=alice.id, blocked_user_id=alice.id, blocked=True)
     with pytest.raises(ParleyError) as ghost:
         await store.set_user_blocked(
-            user_id=alice.id, blocked_user_id=alice.id + 10_000, blocked=True
+            user_id=alice.id, blocked_user_id=alice.id + 1_000_000, blocked=True
         )
 
     assert self_block.value.code == ErrorCode.FORBIDDEN
@@ -245,7 +245,7 @@ async def test_sending_blocked_is_announced_to_that_user(store: Store, make_user
 async def test_sending_block_of_unknown_user_is_not_found(store: Store, make_user) -> None:
     alice = await make_user("alice")
     with pytest.raises(ParleyError) as refused:
-        await store.set_sending_blocked(user_id=alice.id + 10_000, blocked=True, reason="x")
+        await store.set_sending_blocked(user_id=alice.id + 1_000_000, blocked=True, reason="x")
     assert refused.value.code == ErrorCode.NOT_FOUND
 
 
@@ -270,7 +270,7 @@ async def test_stranger_cannot_touch_a_conversation(
         "set_conversation_archived": {"archived": True},
         "set_conversation_hidden": {"hidden": True},
         "get_history_page": {"before_message_id": None, "limit": 10},
-    }[operation]  # type: ignore[assignment]
+    }[operation]
 
     for target in (conversation, "garbage", f"{bob.id}-{alice.id}", f"{eve.id}-{eve.id}"):
         with pytest.raises(ParleyError) as refused:
@@ -315,7 +315,7 @@ async def test_participant_without_a_side_gets_not_found_for_side_operations(
 async def test_chat_state_of_unknown_user_is_not_found(store: Store, make_user) -> None:
     alice = await make_user("alice")
     with pytest.raises(ParleyError) as refused:
-        await store.get_chat_state(alice.id + 10_000)
+        await store.get_chat_state(alice.id + 1_000_000)
     assert refused.value.code == ErrorCode.NOT_FOUND
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from parley.server.store.interface import Store
+from parley.shared.events import MessageReceived
 
 
 async def test_events_are_numbered_per_user_and_replayable(store: Store, make_user, send) -> None:
@@ -13,7 +15,7 @@ async def test_events_are_numbered_per_user_and_replayable(store: Store, make_us
     written += (await send(alice, bob)).events
     written += (await send(carol, bob)).events
     written += (await send(bob, alice)).events
-    conversation = written[0].event.message.conversation_id  # type: ignore[union-attr]
+    conversation = written[0].event.message.conversation_id
     written += (
         await store.mark_conversation_read(
             user_id=bob.id, conversation_id=conversation, up_to_message_id=None
@@ -78,7 +80,8 @@ async def test_pruning_keeps_recent_events(store: Store, make_user, send) -> Non
     alice, bob = await make_user("alice"), await make_user("bob")
     await send(alice, bob)
 
-    assert await store.prune_events(older_than=datetime.now(UTC) - timedelta(days=1)) == 0
+    await store.prune_events(older_than=datetime.now(UTC) - timedelta(days=1))
+
     assert (await store.get_events_since(bob.id, 0, limit=100)).complete
 
 
@@ -89,3 +92,33 @@ async def test_a_sequence_ahead_of_the_log_asks_for_a_snapshot(store: Store, mak
 
     assert not page.complete
     assert page.last_seq == 0
+
+
+async def test_chat_state_and_its_version_come_from_one_commit(
+    store: Store, make_user, send
+) -> None:
+    """Reads racing writes: every state read must match the events up to its version."""
+    bob = await make_user("bob")
+    senders = [await make_user(f"s{i}") for i in range(4)]
+
+    async def write() -> None:
+        for _ in range(10):
+            await asyncio.gather(*(send(sender, bob) for sender in senders))
+
+    async def read() -> list:
+        seen = []
+        while not writing.done():
+            seen.append(await store.get_chat_state(bob.id))
+        return seen
+
+    writing = asyncio.ensure_future(write())
+    states = await read()
+    await writing
+    log = (await store.get_events_since(bob.id, 0, limit=1000)).events
+
+    assert states, "no read overlapped the writes"
+    for state in states:
+        received = sum(
+            1 for e in log if e.seq <= state.version and isinstance(e.event, MessageReceived)
+        )
+        assert state.total_unread == received

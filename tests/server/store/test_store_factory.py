@@ -67,7 +67,7 @@ def test_mssql_urls_go_to_the_sql_server_backend(monkeypatch: pytest.MonkeyPatch
             created.append(url)
 
     module = types.ModuleType("parley.server.store.mssql")
-    module.MssqlStore = RecordingMssqlStore  # type: ignore[attr-defined]
+    module.MssqlStore = RecordingMssqlStore
     monkeypatch.setitem(sys.modules, "parley.server.store.mssql", module)
 
     store = open_store("mssql://parley@db.example/chat?driver=ODBC+Driver+18")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from parley.server.store.interface import Store
 from parley.shared.errors import ErrorCode, ParleyError
 
+# Archive tests send "in the year 2000", so that on a database shared by many test runs
+# (SQL Server) their messages are the oldest hot ones and the batches move exactly them.
+ARCHIVE_ERA = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 async def test_history_pages_newest_first_before_an_id(store: Store, make_user, send) -> None:
     alice, bob = await make_user("alice"), await make_user("bob")
     ids = [(await send(alice, bob, f"m{i}")).result.message.id for i in range(7)]
-    conversation = (await store.get_message(ids[0])).conversation_id  # type: ignore[union-attr]
+    conversation = (await store.get_message(ids[0])).conversation_id
 
     first = await store.get_history_page(
         user_id=bob.id, conversation_id=conversation, before_message_id=None, limit=3
@@ -51,6 +55,7 @@ async def test_history_needs_a_positive_page_size(store: Store, make_user, send)
 async def test_archive_moves_old_messages_in_bounded_batches(
     store: Store, make_user, send, clock
 ) -> None:
+    clock.now = ARCHIVE_ERA - timedelta(days=365)  # older than the other tests' leftovers
     alice, bob = await make_user("alice"), await make_user("bob")
     for _ in range(5):
         await send(alice, bob)
@@ -62,6 +67,7 @@ async def test_archive_moves_old_messages_in_bounded_batches(
 
 
 async def test_history_spans_hot_and_cold(store: Store, make_user, send, clock) -> None:
+    clock.now = ARCHIVE_ERA
     alice, bob = await make_user("alice"), await make_user("bob")
     sent = [(await send(alice, bob, f"m{i}")).result.message for i in range(6)]
     conversation = sent[0].conversation_id
@@ -87,8 +93,9 @@ async def test_history_spans_hot_and_cold(store: Store, make_user, send, clock) 
 
 
 async def test_archived_messages_can_still_be_read_deleted_and_moderated(
-    store: Store, make_user, send, side
+    store: Store, make_user, send, side, clock
 ) -> None:
+    clock.now = ARCHIVE_ERA
     alice, bob = await make_user("alice"), await make_user("bob")
     old = (await send(alice, bob, "old")).result.message
     await send(alice, bob, "new")
@@ -115,9 +122,10 @@ async def test_archived_messages_can_still_be_read_deleted_and_moderated(
 async def test_message_ids_stay_unique_after_archiving(
     store: Store, make_user, send, clock
 ) -> None:
+    clock.now = ARCHIVE_ERA
     alice, bob = await make_user("alice"), await make_user("bob")
     last = (await send(alice, bob)).result.message
-    await store.archive_messages(older_than=clock.now + timedelta(days=1), batch_size=100)
+    await store.archive_messages(older_than=ARCHIVE_ERA + timedelta(days=1), batch_size=100)
 
     after = (await send(alice, bob)).result.message
 
@@ -127,9 +135,10 @@ async def test_message_ids_stay_unique_after_archiving(
 async def test_last_message_preview_survives_archiving(
     store: Store, make_user, send, clock, side
 ) -> None:
+    clock.now = ARCHIVE_ERA
     alice, bob = await make_user("alice"), await make_user("bob")
     only = (await send(alice, bob, "archived preview")).result.message
-    await store.archive_messages(older_than=clock.now + timedelta(days=1), batch_size=100)
+    await store.archive_messages(older_than=ARCHIVE_ERA + timedelta(days=1), batch_size=100)
 
     theirs = await side(bob, only.conversation_id)
 

@@ -235,7 +235,7 @@ async def test_send_to_unknown_user_is_not_found(store: Store, make_user, clock)
     with pytest.raises(ParleyError) as refused:
         await store.send_message(
             sender_id=alice.id,
-            receiver_id=alice.id + 10_000,
+            receiver_id=alice.id + 1_000_000,
             text="anyone?",
             sent_at=clock.tick(),
             premoderate_first=False,

@@ -1,4 +1,4 @@
-"""Tier 1: rules for the obvious cases, configured per category in a TOML file.
+"""Tier 1, automations: rules for the obvious cases, configured per category in a TOML file.
 
 The shipped ``rules/default.toml`` is package data; a user file given in settings
 overrides it key by key per category (its ``allow`` phrases are added to the shipped
