@@ -13,6 +13,8 @@ time, so a stalled server cannot hide its backlog (no coordinated omission):
 - ack latency: scheduled send -> the ``sent`` reply (after the store's commit);
 - delivery latency: scheduled send -> the partner's ``MessageReceived`` event frame.
 
+The server runs without its in-process moderation worker unless ``--moderation`` is
+given (moderation can run as a separate process; docs/performance.md has both).
 ``--idle-users N`` connects N subscribed users, waits for them to settle and reports the
 server's resident memory instead. The last line is ``key=value`` pairs.
 """
@@ -179,6 +181,32 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (NaN when unknown)."""
+    if pid is None:
+        return float("nan")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def waiting_for_cpu(pid: int | None) -> float:
+    """Seconds the process's threads spent runnable but waiting for a core (schedstat).
+
+    On a shared machine this says how much of a latency is other jobs holding the cores,
+    not Parley.
+    """
+    if pid is None:
+        return float("nan")
+    wait = 0.0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError):
+            wait += int((task / "schedstat").read_text().split()[1]) / 1e9
+    return wait
+
+
 def rss_mb(pid: int | None) -> str:
     if pid is None:
         return "NA"
@@ -212,6 +240,7 @@ class ServerProcess:
             "PARLEY_ARGON2_MEMORY_KIB": "8",
             "PARLEY_USE_UVLOOP": "true" if self.args.uvloop else "false",
             "PARLEY_COALESCE_MS": str(self.args.coalesce_ms),
+            "PARLEY_MODERATION_ENABLED": "true" if self.args.moderation else "false",
         }
         log = self.log_file.open("wb")
         self.proc = await asyncio.create_subprocess_exec(
@@ -262,6 +291,8 @@ async def load(args: argparse.Namespace, url: str, pid: int | None) -> str:
     total = stats.expected = int(args.rate * args.seconds)
     interval = 1.0 / args.rate
     start = time.perf_counter() + 0.1
+    server_cpu, own_cpu = cpu_seconds(pid), time.process_time()
+    server_wait = waiting_for_cpu(pid)
     sent = 0
     senders = itertools.cycle(users)
     while sent < total:
@@ -275,6 +306,9 @@ async def load(args: argparse.Namespace, url: str, pid: int | None) -> str:
         next_due = start + sent * interval
         await asyncio.sleep(max(0.0, next_due - time.perf_counter()))
     elapsed = time.perf_counter() - start
+    server_cpu = (cpu_seconds(pid) - server_cpu) / elapsed * 100
+    server_wait = (waiting_for_cpu(pid) - server_wait) / elapsed * 100
+    own_cpu = (time.process_time() - own_cpu) / elapsed * 100
     with contextlib.suppress(TimeoutError):  # stragglers get 10 s, then count as lost
         await asyncio.wait_for(stats.all_answered.wait(), 10)
     memory = rss_mb(pid)
@@ -284,7 +318,10 @@ async def load(args: argparse.Namespace, url: str, pid: int | None) -> str:
         f"ack_p50_ms={percentile(stats.ack_ms, 0.5):.1f}"
         f" ack_p99_ms={percentile(stats.ack_ms, 0.99):.1f}"
         f" delivery_max_ms={max(stats.delivery_ms, default=float('nan')):.1f}"
-        f" deltas={stats.deltas} errors={stats.errors or 0}",
+        f" deltas={stats.deltas} errors={stats.errors or 0}"
+        f" server_cpu_pct={server_cpu:.0f} server_waiting_for_cpu_pct={server_wait:.0f}"
+        f" generator_cpu_pct={own_cpu:.0f}"
+        f" loadavg={os.getloadavg()[0]:.1f}",
     )
     return (
         f"users={args.users} rate={args.rate:g} achieved={total / elapsed:.0f}"
@@ -326,6 +363,12 @@ def main() -> None:
     parser.add_argument("--idle-users", type=int, default=0, help="only connect N idle users")
     parser.add_argument("--coalesce-ms", type=float, default=5.0, help="server's burst window")
     parser.add_argument("--uvloop", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--moderation",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="run the moderation worker inside the server (off: it can run on its own)",
+    )
     parser.add_argument(
         "--database-options",
         default="",

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import re
+import signal
 import sys
 from collections.abc import Coroutine
 from typing import Any
@@ -32,7 +33,7 @@ from .icon import app_icon
 from .login_dialog import LoginDialog
 from .main_window import MainWindow
 from .outbox import Outbox
-from .qt import QtWidgets
+from .qt import QtCore, QtWidgets
 from .theme import STYLE_SHEET
 
 log = logging.getLogger(__name__)
@@ -262,6 +263,12 @@ def run() -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     parley = ParleyApp(client_settings.load_settings())
+    # Ctrl+C in the terminal quits cleanly; Python only sees the signal when it runs,
+    # so a timer lets it run a few times a second even when Qt is idle.
+    signal.signal(signal.SIGINT, lambda *_: parley.quit())
+    heartbeat = QtCore.QTimer()
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start(250)
     with loop:
         loop.run_until_complete(parley.run())
     return 0

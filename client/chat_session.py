@@ -78,8 +78,10 @@ class ChatSession(QtCore.QObject):
         connection.subscribed.connect(self._on_subscribed)
         if connection.is_connected:
             # The snapshot that followed subscribe may have gone by before these
-            # connections existed; ask for the current one rather than guess.
+            # connections existed; ask for the current one rather than guess. And
+            # what the outbox kept from the last run goes out now.
             self.spawn(self._resync())
+            self.flush_outbox()
 
     # --- messages of a conversation ---------------------------------------------------
 
@@ -315,14 +317,19 @@ class ChatSession(QtCore.QObject):
 
     def _on_moderation(self, event: MessageModerationStatusChanged) -> None:
         model = self._messages.get(event.conversation_id)
-        message = None
+        message = before = None
         if model is not None:
+            before = model.message(event.message_id)
             message = model.apply_moderation(
                 event.message_id, event.moderation_status, event.premoderation_status
             )
         mine = message.sender_id == self.me.id if message else event.message_id in self._own
         if not mine:
             return  # the other user's message: its bubble shows the decision
+        if before is not None and notice_for_sender(
+            before.moderation_status, before.premoderation_status
+        ) == notice_for_sender(event.moderation_status, event.premoderation_status):
+            return  # nothing the sender has not been told already
         sentence = notice_for_sender(
             event.moderation_status, event.premoderation_status, event.reason
         )

@@ -255,6 +255,10 @@ class Connection(QtCore.QObject):
                 log.warning("Reconnect refused (%s): %s", exc.code, exc.message)
             except (ConnectionLost, *_NETWORK_ERRORS) as exc:
                 log.info("Reconnect attempt %d to %s failed: %s", attempt, self.url, exc)
+            except Exception:
+                # A bug (an unreadable reply, say): report it, and keep trying, so one
+                # bad exchange does not leave the user offline for good.
+                log.exception("Reconnect attempt %d to %s failed unexpectedly", attempt, self.url)
             else:
                 attempt = 0
 

@@ -42,6 +42,10 @@ PEOPLE = [
 SCRIPT = [
     ("jonas", 4320, False, "Are we still on for the climbing gym on Thursday?"),
     ("jonas", 4310, True, "Yes! 7pm works. I'll bring the spare harness."),
+    ("jonas", 50, False, "Did you watch the match last night?"),
+    ("jonas", 48, True, "Sorry, wrong chat — ignore that"),
+    ("jonas", 47, True, "Yes! What a finish. That referee was a complete idiot though"),
+    ("jonas", 45, False, "Ha, agreed. Climbing on Thursday still on?"),
     ("ravi", 3000, False, "Thanks for the intro to your team, really appreciated."),
     ("noor", 2950, True, "Sending you the slides from today's workshop."),
     ("noor", 2900, False, "Got them, thank you 🙏"),
@@ -164,6 +168,12 @@ async def render(home: Path) -> None:
         await store.set_conversation_archived(
             user_id=maya, conversation_id=conversation_with("ravi"), archived=True
         )
+        wrong_chat = next(m for m in sent if m.text.startswith("Sorry, wrong chat"))
+        await store.delete_message(user_id=maya, message_id=wrong_chat.id, for_everyone=True)
+        referee = next(m for m in sent if "referee" in m.text)
+        await store.set_moderation_status(
+            message_id=referee.id, status=ModerationStatus.FLAGGED, reason="insult"
+        )
         trail_mix = next(m for m in sent if m.text.startswith("Perfect. I'll make"))
         await store.set_moderation_status(
             message_id=trail_mix.id, status=ModerationStatus.APPROVED, reason=""
@@ -198,6 +208,20 @@ async def render(home: Path) -> None:
     await until(lambda: session.conversations.summary(conversation_with("priya")).unread_count == 0)
     await settle()
     window.grab().save(str(OUT / "archive.png"))
+
+    # A conversation with a deleted message, a flagged one and a message that failed.
+    with_jonas = conversation_with("jonas")
+    session.conversations.set_archived_expanded(False)
+    window.open_conversation(with_jonas)
+    await until(lambda: len(session.messages(with_jonas).messages()) >= 6)
+    await session.mark_read(with_jonas)
+    window.resize(1180, 640)
+    await connection.close()  # offline: the next message waits in the outbox
+    window.conversation.composer.edit.setPlainText("See you at 7!")
+    window.conversation.composer.submit()
+    await settle()
+    window.grab().save(str(OUT / "conversation.png"))
+    window.resize(1180, 760)
 
     tokens = TokenStore(fallback_file=home / "tokens.json", use_keyring=True)
     login = LoginDialog(server.url, "Parley's built-in server on this computer", "bundled", tokens)

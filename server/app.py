@@ -15,6 +15,7 @@ import signal
 import ssl
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -27,11 +28,13 @@ from .connection import Connection, Outbox
 from .event_store import EventStore
 from .handlers import Services, dispatch, forget_connection
 from .maintenance import run_periodically
-from .moderation.worker import ModerationWorker, start_in_server
 from .rate_limit import SendLimiter, TokenBucket
 from .settings import Settings
 from .store.factory import open_store
 from .store.interface import Store
+
+if TYPE_CHECKING:
+    from .moderation.worker import ModerationWorker
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,9 @@ class ParleyServer:
                 run_periodically(self.services.store, self.settings), name="maintenance"
             )
         if self.settings.moderation_enabled:
+            # Imported only when wanted: the worker's model and LLM client cost ~90 MB.
+            from .moderation.worker import start_in_server
+
             self.moderation = start_in_server(self.services)
         log.info("serving on %s", self.url)
 

@@ -37,6 +37,7 @@ from .auth import Accounts, may_moderate, token_hash
 from .chat_stream import ChatStream
 from .connection import Connection
 from .event_store import EventStore
+from .moderation import api as moderation_api
 from .rate_limit import SendLimiter
 from .settings import Settings
 from .store.interface import Store, WriteResult
@@ -75,7 +76,17 @@ Handler = Callable[[Services, Connection, Any], Awaitable[None]]
 
 # Frames a connection may send before signing in (after hello).
 PUBLIC_TYPES = frozenset({p.Hello, p.Register, p.Login, p.Authenticate, p.Ping})
-MODERATOR_TYPES = frozenset({p.SetPreModeration, p.SetSendingBlocked})
+MODERATOR_TYPES = frozenset(
+    {
+        p.SetPreModeration,
+        p.SetSendingBlocked,
+        p.ReviewQueueList,
+        p.ClaimReviewItem,
+        p.CastReviewVote,
+        p.AuditLogList,
+        p.GetModerationStats,
+    }
+)
 
 
 async def dispatch(services: Services, conn: Connection, frame: p.ClientFrame) -> None:
@@ -324,14 +335,6 @@ async def block_user(services: Services, conn: Connection, frame: p.BlockUser) -
     _ok(services, conn, frame.id, result)
 
 
-async def flag_message(services: Services, conn: Connection, frame: p.FlagMessage) -> None:
-    _check_length(frame.reason, "reason", MAX_REASON_LENGTH)
-    await services.store.flag_message(
-        user_id=_me(conn).id, message_id=frame.message_id, reason=frame.reason
-    )
-    conn.outbox.send(p.Ok(id=frame.id))
-
-
 async def history(services: Services, conn: Connection, frame: p.History) -> None:
     me = _me(conn)
     other_participant(frame.conversation_id, me.id)
@@ -471,10 +474,15 @@ HANDLERS: dict[type[msgspec.Struct], Handler] = {
     p.SetArchived: set_archived,
     p.SetHidden: set_hidden,
     p.BlockUser: block_user,
-    p.FlagMessage: flag_message,
+    p.FlagMessage: moderation_api.flag_message,  # flags enter the review queue
     p.History: history,
     p.FindUsers: find_users,
-    p.SetPreModeration: set_premoderation,
-    p.SetSendingBlocked: set_sending_blocked,
+    p.SetPreModeration: moderation_api.set_premoderation,  # audited
+    p.SetSendingBlocked: moderation_api.set_sending_blocked,  # audited
     p.ExportMyData: export_my_data,
+    p.ReviewQueueList: moderation_api.review_queue_list,
+    p.ClaimReviewItem: moderation_api.claim_review_item,
+    p.CastReviewVote: moderation_api.review_vote,
+    p.AuditLogList: moderation_api.audit_log_list,
+    p.GetModerationStats: moderation_api.get_moderation_stats,
 }

@@ -277,3 +277,184 @@ def export_encoder_command(output: Path) -> None:
     from parley.server.moderation.encoder_export import export_encoder
 
     click.echo(str(export_encoder(output)))
+
+
+# --- the pipeline: worker, stats, learning loop --------------------------------------
+# Added with the pipeline (worker.py, learning.py, stats.py); they read the server's
+# settings, so --database names the database ``parley serve`` uses.
+
+
+def _database_option(func: Any) -> Any:
+    from parley.server.cli import database_option
+
+    return database_option(func)
+
+
+def _pipeline_store(store: Any) -> Any:
+    from parley.server.store.moderation import ModerationStore
+
+    if not isinstance(store, ModerationStore):
+        raise click.ClickException("this database does not run the moderation pipeline yet")
+    return store
+
+
+@moderation.command()
+@_database_option
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=256, show_default=True)
+def worker(database_url: str | None, batch_size: int) -> None:
+    """Run the moderation worker as its own process until interrupted.
+
+    The server runs one in-process by default; extra workers are safe (a decision is applied
+    once). Events this process raises are in the users' durable logs: connected users see
+    them when they next resync, as there is no backplane to the server's subscribers yet.
+    """
+    import signal
+
+    from parley.server.cli import _opened_store, _run, _settings
+    from parley.server.moderation.worker import (
+        ModerationWorker,
+        load_moderator,
+        worker_settings,
+    )
+
+    settings = _settings(database_url=database_url)
+    tuned = worker_settings(settings)
+
+    async def run() -> None:
+        async with _opened_store(settings) as store:
+            from dataclasses import replace
+
+            pipeline = ModerationWorker(
+                _pipeline_store(store),
+                load=load_moderator,
+                settings=replace(tuned, batch_size=batch_size),
+            )
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            pipeline.start()
+            click.echo(f"moderation worker on {settings.database_url}", err=True)
+            await stop.wait()
+            await pipeline.stop()
+            click.echo(f"decided {pipeline.decided} messages", err=True)
+
+    _run(run())
+
+
+@moderation.command()
+@_database_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+def stats(database_url: str | None, as_json: bool) -> None:
+    """Accuracy, precision, recall and FPR on reviewed items; latency; queue depth."""
+    import msgspec
+
+    from parley.server.cli import _opened_store, _run, _settings
+    from parley.server.moderation.stats import LATENCY_WINDOW, compute
+
+    settings = _settings(database_url=database_url)
+
+    async def read() -> Any:
+        async with _opened_store(settings) as store:
+            inputs = await _pipeline_store(store).get_moderation_stats_inputs(
+                latency_window=LATENCY_WINDOW
+            )
+            return compute(inputs)
+
+    figures = _run(read())
+    if as_json:
+        click.echo(msgspec.json.encode(figures).decode())
+        return
+    for name, value in msgspec.structs.asdict(figures).items():
+        click.echo(f"{name:<22}{'-' if value is None else value}")
+
+
+def _versions_option(func: Any) -> Any:
+    return click.option(
+        "--versions-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Where model versions are kept (default: <user data dir>/parley/moderation-models; "
+        "env PARLEY_MODERATION_VERSIONS_DIR).",
+    )(func)
+
+
+@moderation.command()
+@_database_option
+@_versions_option
+@click.option(
+    "--base",
+    "base_names",
+    multiple=True,
+    help="Base data set to train on (repeatable; default: every trainable set).",
+)
+@click.option("--max-fpr", type=click.FloatRange(0.0, 1.0), default=0.05, show_default=True)
+def retrain(
+    database_url: str | None, versions_dir: Path | None, base_names: tuple[str, ...], max_fpr: float
+) -> None:
+    """Train a new version on base data + reviewed labels; activate it if not worse."""
+    _needs_train_extra()
+    from parley.server.cli import _opened_store, _run, _settings
+    from parley.server.moderation.datasets import DataMissing
+    from parley.server.moderation.learning import LearningError, ModelRegistry
+    from parley.server.moderation.learning import retrain as run
+
+    settings = _settings(database_url=database_url)
+
+    async def labels() -> Any:
+        async with _opened_store(settings) as store:
+            return await _pipeline_store(store).list_training_labels()
+
+    confirmed = _run(labels())
+    try:
+        result = run(
+            confirmed,
+            ModelRegistry(versions_dir),
+            base_names=list(base_names) or None,
+            max_fpr=max_fpr,
+        )
+    except (LearningError, DataMissing, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("| threshold | precision | recall | accuracy | FPR |")
+    click.echo("|---|---|---|---|---|")
+    for row in result.candidate.table:
+        click.echo(
+            f"| {row.threshold:.1f} | {row.precision:.3f} | {row.recall:.3f} "
+            f"| {row.accuracy:.3f} | {row.fpr:.3f} |"
+        )
+    verdict = "activated" if result.activated else "kept but NOT activated (worse)"
+    click.echo(
+        f"{result.candidate.version}: held-out AP {result.candidate.quality:.4f} vs "
+        f"{result.current.version} {result.current.quality:.4f}; threshold "
+        f"{result.candidate.threshold:.2f}; {verdict}"
+    )
+
+
+@moderation.command()
+@_versions_option
+def versions(versions_dir: Path | None) -> None:
+    """List the kept model versions; * marks the active one."""
+    from parley.server.moderation.learning import ModelRegistry
+
+    registry = ModelRegistry(versions_dir)
+    active = registry.active()
+    if active is None:
+        click.echo("* shipped model")
+    for meta in registry.versions():
+        mark = "*" if meta.get("version") == active else " "
+        click.echo(
+            f"{mark} {meta.get('version')}  AP {meta.get('average_precision')}  "
+            f"threshold {meta.get('operating_threshold')}  {meta.get('created_at')}"
+        )
+
+
+@moderation.command()
+@_versions_option
+def rollback(versions_dir: Path | None) -> None:
+    """Re-activate the version that was active before the current one."""
+    from parley.server.moderation.learning import LearningError, ModelRegistry
+
+    try:
+        restored = ModelRegistry(versions_dir).rollback()
+    except LearningError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"active: {restored or 'shipped model'} (restart the server or worker to load it)")

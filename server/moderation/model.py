@@ -43,6 +43,10 @@ class Heads:
     sparse_t: npt.NDArray[np.float32]  # (vocabulary, heads): rows gathered per text
     bias: npt.NDArray[np.float32]  # (heads,)
     embedding_scale: float
+    # The overall score is a noisy-OR of the overall head and these category heads, then
+    # shifted so the operating threshold sits at 0.5 (see :meth:`probabilities`).
+    overall_from: tuple[str, ...] = ()
+    overall_shift: float = 0.0
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
@@ -54,6 +58,8 @@ class Heads:
             sparse_t=self.sparse_t.astype(np.float32),
             bias=self.bias.astype(np.float32),
             embedding_scale=np.array(self.embedding_scale, np.float32),
+            overall_from=np.array(self.overall_from, dtype="<U32"),
+            overall_shift=np.array(self.overall_shift, np.float64),
         )
 
     @classmethod
@@ -68,6 +74,8 @@ class Heads:
                 sparse_t=np.ascontiguousarray(data["sparse_t"], np.float32),
                 bias=np.asarray(data["bias"], np.float32),
                 embedding_scale=float(data["embedding_scale"]),
+                overall_from=tuple(str(n) for n in data["overall_from"]),
+                overall_shift=float(data["overall_shift"]),
             )
 
     def logits(
@@ -81,6 +89,26 @@ class Heads:
                 out[row] += values @ self.sparse_t[columns]
         return out.astype(np.float32)
 
+    def probabilities(
+        self, embeddings: npt.NDArray[np.float32], texts: Sequence[str]
+    ) -> npt.NDArray[np.float64]:
+        """Per-head probabilities; the overall column is the combined, shifted overall score.
+
+        The overall head alone learns what the public sets call toxic (mostly hate and
+        insults); the noisy-OR with the category heads adds what only a category head
+        knows (threats, sexual content, self-harm) — a general-moderation policy.
+        """
+        logits = self.logits(embeddings, texts).astype(np.float64)
+        p = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        column = self.names.index(OVERALL)
+        keep = 1.0 - p[:, column]
+        for name in self.overall_from:
+            keep = keep * (1.0 - p[:, self.names.index(name)])
+        combined = np.clip(1.0 - keep, 1e-9, 1.0 - 1e-9)
+        shifted = np.log(combined / (1.0 - combined)) - self.overall_shift
+        p[:, column] = 1.0 / (1.0 + np.exp(-np.clip(shifted, -30.0, 30.0)))
+        return p
+
 
 @dataclass(frozen=True, slots=True)
 class Scores:
@@ -91,10 +119,6 @@ class Scores:
 
     def top_category(self) -> str:
         return max(self.categories, key=lambda c: self.categories[c])
-
-
-def _sigmoid(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    return (1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))).astype(np.float32)
 
 
 class ModerationModel:
@@ -129,7 +153,7 @@ class ModerationModel:
         """Scores for a batch; batching amortises the encoder call (the worker drains backlogs)."""
         if not texts:
             return []
-        probabilities = _sigmoid(self.heads.logits(self.encoder.embed(texts), texts))
+        probabilities = self.heads.probabilities(self.encoder.embed(texts), texts)
         return [
             Scores(
                 overall=float(row[self._overall]),

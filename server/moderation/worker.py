@@ -74,8 +74,19 @@ class RulesOnlyModel(ModerationModel):
 
 
 def load_moderator(settings: ModerationSettings | None = None) -> Moderator:
-    """The full engine, or tiers 1 (and 3) alone when the model cannot be loaded."""
+    """The full engine (the active retrained version, else the shipped model), or tiers 1
+    (and 3) alone when no model can be loaded."""
     settings = settings or ModerationSettings()
+    if settings.model_dir is None:
+        from parley.server.moderation.learning import LearningError, ModelRegistry
+
+        try:
+            active = ModelRegistry().active_dir()
+        except (OSError, ValueError, LearningError) as exc:
+            log.warning("cannot read the model versions (%s); using the shipped model", exc)
+            active = None
+        if active is not None:  # a version `parley moderation retrain` activated
+            settings = settings.model_copy(update={"model_dir": active})
     try:
         return Moderator.from_settings(settings)
     except (OSError, ValueError, KeyError) as exc:
@@ -136,7 +147,6 @@ class ModerationWorker:
         self.rng = rng or random.Random()
         self.cursor = 0  # highest message id handled in this run
         self.decided = 0
-        self.ready = asyncio.Event()  # set once the engine is loaded
         self._wake = asyncio.Event()
         self._last_sweep = time.monotonic()
         self._task: asyncio.Task[None] | None = None
@@ -146,43 +156,70 @@ class ModerationWorker:
         if self._decider is None:
             assert self._load is not None
             self._decider = await asyncio.to_thread(self._load)
-        self.ready.set()
         return self._decider
 
     def wake(self) -> None:
         """Look at the queue now rather than after the idle poll interval."""
         self._wake.set()
 
-    async def step(self) -> int:
-        """Decide and apply one batch after the cursor; how many messages it took."""
-        batch = await self.store.get_unmoderated_messages(
-            after_id=self.cursor, limit=self.settings.batch_size
+    async def _fetch(self, after_id: int) -> list[Message]:
+        return await self.store.get_unmoderated_messages(
+            after_id=after_id, limit=self.settings.batch_size
         )
-        if not batch:
-            return 0
+
+    async def _decide(self, batch: list[Message]) -> list[DecisionRecord]:
         decider = await self.decider()
         decisions = await decider.decide_many(
             [Candidate(m.text, m.sender_id, m.receiver_id, m.sent_at) for m in batch]
         )
         rate = self.settings.control_rate
-        records = [
+        return [
             to_record(m, d, control=rate > 0 and self.rng.random() < rate)
             for m, d in zip(batch, decisions, strict=True)
         ]
+
+    async def _apply(self, records: list[DecisionRecord], last_id: int) -> None:
         outcome = await self.store.apply_moderation_decisions(
             records, votes_needed=self.settings.votes_needed
         )
-        self.cursor = batch[-1].id
+        self.cursor = max(self.cursor, last_id)
         self.decided += len(outcome.applied)
         if self.publish is not None and outcome.events:
             self.publish(outcome.events)
+
+    async def step(self) -> int:
+        """Decide and apply one batch after the cursor; how many messages it took."""
+        batch = await self._fetch(self.cursor)
+        if batch:
+            await self._apply(await self._decide(batch), batch[-1].id)
         return len(batch)
 
     async def drain(self) -> int:
-        """Run batches until the queue (after the cursor) is empty; the total taken."""
+        """Run batches until the queue (after the cursor) is empty; the total taken.
+
+        Pipelined: the next batch is fetched and decided while the previous one is being
+        committed by the store's writer, so a batch costs max(decide, apply), not their
+        sum. Applies stay in order, one at a time; the cursor moves only after a commit.
+        """
         total = 0
-        while taken := await self.step():
-            total += taken
+        reached = self.cursor
+        applying: asyncio.Future[None] | None = None
+        try:
+            while batch := await self._fetch(reached):
+                records = await self._decide(batch)
+                if applying is not None:
+                    await applying
+                applying = asyncio.ensure_future(self._apply(records, batch[-1].id))
+                reached = batch[-1].id
+                total += len(batch)
+            if applying is not None:
+                await applying
+        finally:
+            if applying is not None and not applying.done():
+                # failing or cancelled: let the write in flight settle before giving up
+                await asyncio.wait([applying])
+                if not applying.cancelled():
+                    applying.exception()  # retrieved: the original error is what propagates
         return total
 
     async def run(self) -> None:

@@ -17,12 +17,14 @@ import pytest
 
 from parley.client.bundled_server import BundledServer
 from parley.client.chat_session import ChatSession
+from parley.client.connect_dialog import ConnectDialog
 from parley.client.connection import Connection, ConnectionStatus, PasswordAuth
 from parley.client.credentials import TokenStore
 from parley.client.login_dialog import LoginDialog
 from parley.client.main_window import MainWindow
 from parley.client.messages.model import delivery_state
 from parley.client.moderation_notices import notice_for_sender
+from parley.client.new_conversation_dialog import NewConversationDialog
 from parley.client.outbox import Outbox
 from parley.client.qt import QtCore
 from parley.shared.models import Message, ModerationStatus, PreModerationStatus
@@ -368,3 +370,35 @@ def test_reporting_a_message_reaches_the_moderation_queue(
     with qtbot.waitSignal(bob.session.notice, timeout=WAIT_MS) as notice:
         bob.conversation.flag_message(message.id, "Spam")
     assert "reported" in notice.args[0]
+
+
+def test_new_conversation_finds_a_user_by_name(qtbot: Any, open_window: Opener) -> None:
+    alice, bob = open_window("alice"), open_window("bob")
+    dialog = NewConversationDialog(alice.session, alice)
+    dialog.user_chosen.connect(alice.start_conversation)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.query, bob.session.me.username[:4])
+    qtbot.waitUntil(lambda: any(u.id == bob.session.me.id for u in dialog.found), timeout=WAIT_MS)
+    row = next(i for i, u in enumerate(dialog.found) if u.id == bob.session.me.id)
+    assert all(u.id != alice.session.me.id for u in dialog.found)  # not yourself
+    dialog.results.itemActivated.emit(dialog.results.item(row))
+    assert alice.conversation.conversation_id == alice.session.conversation_with(bob.session.me)
+    assert alice.conversation.title.text() == bob.session.me.display_name
+
+
+def test_connect_dialog_takes_only_ws_addresses(qtbot: Any) -> None:
+    dialog = ConnectDialog(None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.bundled.isChecked()
+    dialog.remote.setChecked(True)
+    qtbot.keyClicks(dialog.url, "http://chat.example.com")
+    with qtbot.assertNotEmitted(dialog.accepted):
+        dialog.try_accept()
+    assert dialog.error.isVisible()
+    assert "ws://" in dialog.error.text()
+    dialog.url.setText("wss://chat.example.com")
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.try_accept()
+    assert dialog.server_url == "wss://chat.example.com"

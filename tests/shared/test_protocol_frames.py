@@ -13,6 +13,14 @@ from parley.shared.data_export import DataExport, ExportedUser
 from parley.shared.errors import ErrorCode, ParleyError
 from parley.shared.events import MessageReceived
 from parley.shared.models import ChatState, ChatStateDelta, Message, User
+from parley.shared.moderation import (
+    AuditEntry,
+    ModerationStats,
+    ReviewItem,
+    ReviewSource,
+    ReviewVote,
+    VoteChoice,
+)
 
 # One valid example per client frame type: the required fields only.
 CLIENT_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -37,6 +45,11 @@ CLIENT_EXAMPLES: dict[str, dict[str, Any]] = {
     "set_premoderation": {"message_id": 5, "approved": True},
     "set_sending_blocked": {"user_id": 2, "blocked": True},
     "export_my_data": {},
+    "review_queue_list": {},
+    "claim_review_item": {},
+    "review_vote": {"item_id": 4, "choice": "remove"},
+    "audit_log_list": {},
+    "get_moderation_stats": {},
 }
 
 
@@ -136,6 +149,20 @@ def _message() -> Message:
     )
 
 
+def _review_item() -> ReviewItem:
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    return ReviewItem(
+        id=4,
+        message=_message(),
+        source=ReviewSource.FLAG,
+        priority=15,
+        votes_needed=3,
+        votes=[ReviewVote(moderator_id=9, choice=VoteChoice.REMOVE, category="spam", cast_at=at)],
+        lease_until=at,
+        created_at=at,
+    )
+
+
 SERVER_EXAMPLES: list[msgspec.Struct] = [
     p.Welcome(
         id=1,
@@ -172,6 +199,38 @@ SERVER_EXAMPLES: list[msgspec.Struct] = [
             exported_at=datetime(2026, 1, 2, tzinfo=UTC),
             user=ExportedUser(id=1, username="ada", display_name="Ada"),
             conversations=[],
+        ),
+    ),
+    p.ReviewQueue(id=3, items=[_review_item()]),
+    p.ReviewItemFrame(id=4, item=_review_item()),
+    p.AuditLog(
+        id=5,
+        entries=[
+            AuditEntry(
+                id=1,
+                actor_id=9,
+                action="claim",
+                target_kind="review_item",
+                target_id=4,
+                created_at=datetime(2026, 1, 2, tzinfo=UTC),
+            )
+        ],
+    ),
+    p.ModerationStatsFrame(
+        id=6,
+        stats=ModerationStats(
+            reviewed=2,
+            accuracy=0.5,
+            precision=None,
+            recall=1.0,
+            false_positive_rate=0.5,
+            control_reviewed=0,
+            control_missed=0,
+            decisions=10,
+            latency_p50_ms=3.5,
+            latency_p99_ms=None,
+            backlog=0,
+            review_open=1,
         ),
     ),
 ]

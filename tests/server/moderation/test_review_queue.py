@@ -166,7 +166,8 @@ async def test_a_majority_of_votes_resolves_the_item_and_tells_the_sender(
 
     first = await vote(store, mods[0], item.id, VoteChoice.REMOVE, T0, "hate")
     second = await vote(store, mods[1], item.id, VoteChoice.APPROVE, T0)
-    assert not first.resolved and not second.resolved
+    assert not first.resolved
+    assert not second.resolved
     with pytest.raises(ParleyError) as caught:  # one vote per moderator
         await store.claim_review_item(
             moderator_id=mods[0].id, item_id=item.id, lease_until=T0 + LEASE, now=T0
@@ -192,12 +193,13 @@ async def test_a_majority_of_votes_resolves_the_item_and_tells_the_sender(
     assert caught.value.code is ErrorCode.CONFLICT
 
     labels = await store.list_training_labels()
-    assert [(l.message_id, l.toxic, l.category, l.text) for l in labels] == [
+    assert [(x.message_id, x.toxic, x.category, x.text) for x in labels] == [
         (sent, True, "hate", HATEFUL)
     ]
     audit = await store.list_audit_log(actor_id=None, before_id=None, limit=50)
     actions = [(a.actor_id, a.action) for a in reversed(audit)]
-    assert (mods[0].id, "claim") in actions and (mods[0].id, "vote:remove") in actions
+    assert (mods[0].id, "claim") in actions
+    assert (mods[0].id, "vote:remove") in actions
     assert actions[-1] == (None, "resolve:remove")
 
 
@@ -209,11 +211,14 @@ async def test_a_tie_waits_for_another_vote(store: SqliteStore) -> None:
     [item] = await store.list_review_queue(ReviewFilter())
     await vote(store, mods[0], item.id, VoteChoice.APPROVE, T0)
     tied = await vote(store, mods[1], item.id, VoteChoice.RESTRICT, T0, "harassment")
-    assert not tied.resolved and len(tied.item.votes) == 2
+    assert not tied.resolved
+    assert len(tied.item.votes) == 2
     decided = await vote(store, mods[2], item.id, VoteChoice.APPROVE, T0)
-    assert decided.resolved and decided.item.outcome is VoteChoice.APPROVE
+    assert decided.resolved
+    assert decided.item.outcome is VoteChoice.APPROVE
     message = await store.get_message(sent)
-    assert message is not None and message.moderation_status is ModerationStatus.APPROVED
+    assert message is not None
+    assert message.moderation_status is ModerationStatus.APPROVED
     [label] = await store.list_training_labels()
     assert (label.toxic, label.source) == (False, ReviewSource.FLAG)
 

@@ -49,7 +49,7 @@ def test_the_winning_category_is_the_one_most_winners_named() -> None:
 
 
 def test_votes_needed_is_at_least_one() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 1"):
         tally([], 0)
 
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from parley.server.moderation.bands import Decision
+from parley.server.moderation.bands import Decision, ReviewPriority
 from parley.server.moderation.decision import Message as Candidate
 from parley.server.moderation.decision import Moderator
 from parley.server.moderation.review_queue import CONTROL_PRIORITY, MODEL_PRIORITY
-from parley.server.moderation.bands import ReviewPriority
 from parley.server.moderation.worker import ModerationWorker, WorkerSettings, to_record
 from parley.server.store.moderation import ApplyOutcome, DecisionRecord, ReviewFilter
 from parley.server.store.sqlite import SqliteStore
@@ -70,7 +69,8 @@ async def test_worker_drains_the_backlog_in_id_order_and_routes_each_band(
     assert [m for m, _ in to_sender] == ids  # id order, one change per message
     reasons = dict(to_sender)
     assert reasons[ids[0]] == ""
-    assert "profanity" in reasons[ids[1]] and "warning" in reasons[ids[1]]
+    assert "profanity" in reasons[ids[1]]
+    assert "warning" in reasons[ids[1]]
     assert "hate" in reasons[ids[2]]
     assert "removed" in reasons[ids[3]]
     queue = await store.list_review_queue(ReviewFilter())
@@ -104,15 +104,22 @@ async def test_held_first_messages_are_released_or_rejected_by_the_pipeline(
     await ModerationWorker(store, moderator, publish=published.extend).drain()
 
     first = await store.get_message(released)
-    assert first is not None and first.premoderation_status is PreModerationStatus.APPROVED
+    assert first is not None
+    assert first.premoderation_status is PreModerationStatus.APPROVED
     second = await store.get_message(rejected)
-    assert second is not None and second.premoderation_status is PreModerationStatus.REJECTED
+    assert second is not None
+    assert second.premoderation_status is PreModerationStatus.REJECTED
     third = await store.get_message(reviewed)
-    assert third is not None and third.premoderation_status is PreModerationStatus.PENDING
+    assert third is not None
+    assert third.premoderation_status is PreModerationStatus.PENDING
     revealed = [e for e in published if isinstance(e.event, MessageReceived)]
     assert [(e.user_id, e.event.message.id) for e in revealed] == [(bob.id, released)]
     # the receiver of a rejected first message never hears of it
     assert carol.id not in {u for u, m, _ in status_changes(published) if m == rejected}
+
+
+class Killed(Exception):
+    """The worker process dies here (an exception: asyncio tasks must not see SystemExit)."""
 
 
 class CrashingStore:
@@ -131,7 +138,7 @@ class CrashingStore:
     ) -> ApplyOutcome:
         self.applies += 1
         if self.applies == self.crash_on_apply:
-            raise SystemExit("killed between deciding and applying")
+            raise Killed("killed between deciding and applying")
         return await self.store.apply_moderation_decisions(decisions, votes_needed=votes_needed)
 
 
@@ -146,7 +153,7 @@ async def test_crash_and_restart_loses_nothing_and_applies_nothing_twice(
     ids.append(await send(store, alice, bob, PROFANE))
     crashing = CrashingStore(store, crash_on_apply=2)
     worker = ModerationWorker(crashing, moderator, settings=WorkerSettings(batch_size=10))  # type: ignore[arg-type]
-    with pytest.raises(SystemExit):
+    with pytest.raises(Killed):
         await worker.drain()
     assert worker.decided == 10  # the first batch was applied, the second one was lost
     await store.close()
@@ -171,7 +178,9 @@ async def test_crash_and_restart_loses_nothing_and_applies_nothing_twice(
         ],
         votes_needed=3,
     )
-    assert again.applied == [] and again.events == [] and sorted(again.skipped) == ids
+    assert again.applied == []
+    assert again.events == []
+    assert sorted(again.skipped) == ids
     await reopened.close()
 
     with sqlite3.connect(path) as conn:
@@ -250,7 +259,8 @@ async def test_an_engine_failure_leaves_the_batch_queued(
     assert worker.cursor == 0
     assert await worker.drain() == 1
     message = await store.get_message(sent)
-    assert message is not None and message.moderation_status is ModerationStatus.APPROVED
+    assert message is not None
+    assert message.moderation_status is ModerationStatus.APPROVED
 
 
 def test_a_record_keeps_the_decision_and_queues_only_what_needs_review() -> None:
