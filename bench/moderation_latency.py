@@ -1,6 +1,6 @@
 """Tiers 1–2 of moderation: per-message decision latency and single-process throughput.
 
-    .venv/bin/python -m bench.moderation_latency [--messages 3000] [--threads 1]
+    .venv/bin/python -m bench.moderation_latency [--messages 3000] [--threads 1] [--max-tokens 128]
 
 Latency: ``Moderator.decide`` one message at a time (as the worker does when it keeps up),
 p50/p99 over a realistic mix: mostly short chat lines, some paragraphs, a few messages
@@ -59,8 +59,9 @@ def text_mix(count: int, seed: int = 1) -> list[str]:
     return texts
 
 
-async def run(messages: int, threads: int) -> dict[str, float]:
-    moderator = Moderator.from_settings(ModerationSettings(model_threads=threads))
+async def run(messages: int, threads: int, max_tokens: int) -> dict[str, float]:
+    settings = ModerationSettings(model_threads=threads, model_max_tokens=max_tokens)
+    moderator = Moderator.from_settings(settings)
     texts = text_mix(messages)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     batch = [
@@ -87,6 +88,7 @@ async def run(messages: int, threads: int) -> dict[str, float]:
     return {
         "messages": messages,
         "threads": threads,
+        "max_tokens": max_tokens,
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[int(0.99 * (len(latencies) - 1))],
         "max_ms": latencies[-1],
@@ -99,8 +101,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--max-tokens", type=int, default=128)
     args = parser.parse_args()
-    result = asyncio.run(run(args.messages, args.threads))
+    result = asyncio.run(run(args.messages, args.threads, args.max_tokens))
     print(
         " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items())
     )

@@ -3,14 +3,16 @@
 On subscribe the client gets, in order: ``subscribed``, the replayed events it missed
 (when it resumed), a ``chat_state`` snapshot, then live frames. Events that carry
 something to show (a message body, a deletion, a moderation decision, a sending block)
-are pushed at once as ``event`` frames. Chat-state changes are coalesced: the
-conversations touched by events within ``coalesce_s`` are read with one
-``get_conversations`` and pushed as one ``chat_state_delta`` — a burst of 100 events
-must not cost 100 reads and 100 frames. Changes that arrive while a read is in flight
-are gathered for the next read, so the latest state always arrives.
+are pushed at once as ``event`` frames. Chat-state changes are coalesced: everything
+that changes within ``coalesce_s`` goes out as one ``chat_state_delta`` — a burst of 100
+events must not cost 100 reads and 100 frames. A new message changes its sides by the
+seed's SendMessage rules without a read; other changes are read back with one
+``get_conversations`` for all the conversations they touched. Changes that arrive while
+a read is in flight are gathered for the next read, so the latest state always arrives.
 
 Each delta names the version it applies to (the previous snapshot's or delta's version)
-and the version it brings the client to: the user's sequence number when it was read.
+and the version it brings the client to: a sequence number up to which the stream had
+seen, and accounted for, every event of the user.
 """
 
 from __future__ import annotations
@@ -109,10 +111,6 @@ class ChatStream:
         self._flushing: asyncio.Task[None] | None = None
         self._subscription: DisposableBase | None = None
         self._closed = False
-
-    @property
-    def version(self) -> int:
-        return self._version
 
     async def start(
         self, events: EventStore, *, request_id: RequestId, since: int | None, max_replay: int

@@ -49,7 +49,22 @@ class CategoryRules:
     score: float
     words: tuple[str, ...]
     patterns: tuple[str, ...]
+    # One alternation of all words (a group per word: the match names the rule), then the
+    # user's patterns one by one (their own groups must not clash with ours).
+    word_regex: re.Pattern[str] | None = field(repr=False)
+    word_rules: dict[str, str] = field(repr=False)
     compiled: tuple[tuple[str, re.Pattern[str]], ...] = field(repr=False)
+
+    def first_match(self, text: str) -> str | None:
+        """The id of the first rule of this category that matches ``text``."""
+        if self.word_regex is not None:
+            found = self.word_regex.search(text)
+            if found is not None and found.lastgroup is not None:
+                return self.word_rules[found.lastgroup]
+        for rule_id, pattern in self.compiled:
+            if pattern.search(text):
+                return rule_id
+        return None
 
 
 def _compile(category: str, table: dict[str, Any], source: str) -> CategoryRules:
@@ -65,8 +80,9 @@ def _compile(category: str, table: dict[str, Any], source: str) -> CategoryRules
     words = tuple(str(w).casefold() for w in table.get("words", []))
     patterns = tuple(str(p) for p in table.get("patterns", []))
     compiled: list[tuple[str, re.Pattern[str]]] = []
-    for word in words:
-        compiled.append((f"{category}.word:{word.strip('*')}", re.compile(word_pattern(word))))
+    word_rules = {f"w{i}": f"{category}.word:{word.strip('*')}" for i, word in enumerate(words)}
+    alternation = "|".join(f"(?P<w{i}>{word_pattern(word)})" for i, word in enumerate(words))
+    word_regex = re.compile(alternation) if words else None
     for number, pattern in enumerate(patterns):
         try:
             compiled.append((f"{category}.pattern:{number}", re.compile(pattern)))
@@ -74,7 +90,9 @@ def _compile(category: str, table: dict[str, Any], source: str) -> CategoryRules
             raise RulesError(
                 f"{source}: categories.{category}.patterns[{number}] is not a regex: {exc}"
             ) from exc
-    return CategoryRules(category, action, score, words, patterns, tuple(compiled))
+    return CategoryRules(
+        category, action, score, words, patterns, word_regex, word_rules, tuple(compiled)
+    )
 
 
 def _read(path: Path | None) -> tuple[dict[str, Any], str]:
@@ -119,7 +137,7 @@ class RuleSet:
         if unknown:
             raise RulesError(f"{source}: unknown spam settings {sorted(unknown)}")
         self.spam_action = Action[str(spam_table.pop("action", "flag")).upper()]
-        self.spam_score = float(spam_table.pop("score", 0.9))
+        self.spam_score = float(spam_table.pop("score", 0.7))
         self.spam = SpamTracker(SpamSettings(**spam_table))
 
     def match_text(self, text: str) -> list[RuleHit]:
@@ -132,10 +150,9 @@ class RuleSet:
             rules = self.categories.get(name)
             if rules is None:
                 continue
-            for rule_id, pattern in rules.compiled:
-                if pattern.search(normalized):
-                    hits.append(RuleHit(rule_id, name, rules.action, rules.score))
-                    break
+            rule_id = rules.first_match(normalized)
+            if rule_id is not None:
+                hits.append(RuleHit(rule_id, name, rules.action, rules.score))
         return hits
 
     def check(

@@ -67,7 +67,9 @@ class Moderator:
         llm = None
         if settings.llm_base_url or settings.llm_api_key is not None:
             llm = LlmModerator(settings)
-        model = ModerationModel(settings.model_dir, threads=settings.model_threads)
+        model = ModerationModel(
+            settings.model_dir, threads=settings.model_threads, max_tokens=settings.model_max_tokens
+        )
         return cls(model, RuleSet(settings.rules_file), settings, llm)
 
     async def decide(

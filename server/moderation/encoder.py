@@ -24,12 +24,19 @@ DIMENSION = 384
 class SentenceEncoder:
     """Embeds texts; one instance per process (an onnxruntime session is thread-safe)."""
 
-    def __init__(self, model_path: Path, tokenizer_path: Path, *, threads: int = 1) -> None:
+    def __init__(
+        self,
+        model_path: Path,
+        tokenizer_path: Path,
+        *,
+        threads: int = 1,
+        max_tokens: int = MAX_TOKENS,
+    ) -> None:
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         # The shipped tokenizer.json pads every text to 128 pieces; padding is done here per
         # batch instead, which makes a short message about ten times cheaper.
         self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_truncation(max_tokens)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from parley.server.moderation.categories import CATEGORIES, OVERALL
-from parley.server.moderation.encoder import SentenceEncoder
+from parley.server.moderation.encoder import MAX_TOKENS, SentenceEncoder
 from parley.server.moderation.features import NgramVocabulary
 
 WEIGHTS_FILE = "heads.npz"
@@ -124,14 +124,19 @@ class Scores:
 class ModerationModel:
     """Loads the shipped (or a given) model folder and scores texts."""
 
-    def __init__(self, directory: Path | None = None, *, threads: int = 1) -> None:
+    def __init__(
+        self, directory: Path | None = None, *, threads: int = 1, max_tokens: int = MAX_TOKENS
+    ) -> None:
         self.directory = directory or shipped_model_dir()
         meta_path = self.directory / METADATA_FILE
         self.metadata: dict[str, Any] = (
             json.loads(meta_path.read_text("utf-8")) if meta_path.is_file() else {}
         )
         self.encoder = SentenceEncoder(
-            self.directory / ENCODER_FILE, self.directory / TOKENIZER_FILE, threads=threads
+            self.directory / ENCODER_FILE,
+            self.directory / TOKENIZER_FILE,
+            threads=threads,
+            max_tokens=max_tokens,
         )
         self.heads = Heads.load(self.directory / WEIGHTS_FILE)
         if OVERALL not in self.heads.names:

@@ -19,6 +19,9 @@ class ModerationSettings(BaseSettings):
     rules_file: Path | None = None  # user TOML overriding rules/default.toml per key
     model_dir: Path | None = None  # default: the weights shipped with Parley
     model_threads: int = Field(default=1, ge=1, le=64)  # onnxruntime intra-op threads
+    # Word pieces the encoder reads (the n-gram features always see the whole text); fewer
+    # bound the worst-case latency of long messages at some cost in quality on them.
+    model_max_tokens: int = Field(default=128, ge=16, le=256)
 
     # Bands over the overall score. None for flag means "the model's operating threshold".
     flag_threshold: float | None = Field(default=None, ge=0.0, le=1.0)

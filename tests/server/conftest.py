@@ -151,12 +151,13 @@ def make_settings(database: Path, **overrides: Any) -> Settings:
 
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never read the developer's own config file or PARLEY_* variables."""
-    import os
+    """Tests never read the developer's config file or server settings from PARLEY_*.
 
-    for name in list(os.environ):
-        if name.startswith("PARLEY_"):
-            monkeypatch.delenv(name)
+    Only the variables naming a server setting are cleared: others (such as the SQL
+    Server test DSN) are the test environment's own.
+    """
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"PARLEY_{name.upper()}", raising=False)
     monkeypatch.setenv("PARLEY_CONFIG_FILE", str(tmp_path / "absent-config.toml"))
 
 

@@ -116,3 +116,24 @@ async def test_subscribing_again_replaces_the_stream(sign_up) -> None:
     await alice.ok("send", client_message_id="1", to=bob.user.id, text="once")
     await bob.event(MessageReceived)
     await bob.nothing_more(p.EventFrame)  # one stream, so one copy
+
+
+async def test_changes_without_a_body_come_back_in_the_snapshot_not_as_events(
+    sign_up, connect
+) -> None:
+    """ConversationChanged takes a sequence number but is never sent as an event frame:
+    a pin made on another device while this one was away shows in the snapshot."""
+    alice = await sign_up()
+    bob = await sign_up(subscribe=True)
+    sent = await alice.ok("send", client_message_id="1", to=bob.user.id, text="hi")
+    last_seq = (await bob.event(MessageReceived)).seq
+    await bob.close()
+    phone = await connect()
+    await phone.ok("authenticate", token=bob.token)
+    await phone.ok("set_pinned", conversation_id=sent.message.conversation_id, pinned=True)
+    bob, subscribed = await reconnect(connect, bob.token, since=last_seq)
+    assert (subscribed.resumed, subscribed.replayed) == (True, 0)
+    snapshot = await bob.expect(p.ChatStateSnapshot)
+    assert snapshot.state.version > last_seq
+    assert snapshot.state.conversations[0].pinned
+    await bob.nothing_more(p.EventFrame)

@@ -109,6 +109,18 @@ def test_user_add_and_set_role(tmp_path: Path) -> None:
     assert "weak_password" in weak.output
 
 
+def test_user_add_prompts_for_the_password_twice(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prompt.db'}"
+    result = CliRunner().invoke(
+        main,
+        ["user", "add", "zoe", "--database", url],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+        env=CHEAP_HASHES,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Repeat for confirmation" in result.output
+
+
 def test_db_upgrade_and_archive_move_old_messages_and_history_still_reads_them(
     tmp_path: Path,
 ) -> None:
