@@ -107,8 +107,7 @@ class BenchUser(asyncio.Protocol):
 
     # --- asyncio.Protocol ---------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
         self._protocol.send_request(self._protocol.connect())
         self._flush()
 
@@ -198,7 +197,7 @@ async def join(url: str, name: str, stats: Stats) -> BenchUser:
     _, user = await asyncio.get_running_loop().create_connection(
         lambda: BenchUser(url, stats), uri.host, uri.port
     )
-    await user.open
+    await asyncio.wait_for(user.open, 30)
     await user.request("hello", versions=[1])
     session = await user.request("register", username=name, password=PASSWORD)
     assert session.user is not None

@@ -36,6 +36,7 @@ class SentenceEncoder:
         # The shipped tokenizer.json pads every text to 128 pieces; padding is done here per
         # batch instead, which makes a short message about ten times cheaper.
         self._tokenizer.no_padding()
+        self.max_tokens = max_tokens
         self._tokenizer.enable_truncation(max_tokens)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -45,18 +46,30 @@ class SentenceEncoder:
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> npt.NDArray[np.float32]:
+    def embed(
+        self, texts: Sequence[str], *, batch_size: int = 64, token_budget: int = 512
+    ) -> npt.NDArray[np.float32]:
         """Unit-length embeddings, one row per text, in input order.
 
-        Texts are batched by token length so padding wastes little work.
+        Texts are sorted by length and batched so that a batch holds at most
+        ``token_budget`` padded pieces: one long message must not pad sixty short ones to
+        its length (that made a mixed batch of 64 seven times slower than one by one).
         """
         out = np.zeros((len(texts), DIMENSION), np.float32)
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        batches: list[list[int]] = [[]]
+        for i in order:
+            width = len(encodings[i].ids)
+            current = batches[-1]
+            if current and (
+                len(current) >= batch_size or (len(current) + 1) * width > token_budget
+            ):
+                batches.append([])
+            batches[-1].append(i)
+        for chunk in batches:
             width = max(len(encodings[i].ids) for i in chunk)
             ids = np.zeros((len(chunk), width), np.int64)
             mask = np.zeros((len(chunk), width), np.int64)

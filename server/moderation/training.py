@@ -77,7 +77,7 @@ class EmbeddingCache:
     ) -> None:
         self.encoder = encoder
         self.directory = directory or Path(platformdirs.user_cache_dir("parley")) / "moderation"
-        self._prefix = encoder_digest[:16]
+        self._prefix = f"{encoder_digest[:16]}-{encoder.max_tokens}"
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:24]
