@@ -32,6 +32,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -301,6 +302,7 @@ class ServerProcess:
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=log,
+            preexec_fn=_pin_to(self.args.server_cpus),
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -398,6 +400,18 @@ async def main_async(args: argparse.Namespace) -> str:
         return await run(args, server.url, server.proc.pid)
 
 
+def _cpus(text: str) -> set[int] | None:
+    return {int(cpu) for cpu in text.split(",")} if text else None
+
+
+def _pin_to(cpus: set[int] | None) -> Callable[[], None] | None:
+    """Pin a process to some cores: on 2 cores, server and generator each get their own
+    instead of the scheduler moving both across both (which shows up as tail latency)."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -420,7 +434,15 @@ def main() -> None:
         default="",
         help="appended to the SQLite URL, e.g. ?synchronous=normal",
     )
+    parser.add_argument(
+        "--server-cpus", type=_cpus, default=None, help="pin the server, e.g. 0 (default: no)"
+    )
+    parser.add_argument(
+        "--generator-cpus", type=_cpus, default=None, help="pin this generator, e.g. 1"
+    )
     args = parser.parse_args()
+    if args.generator_cpus:
+        os.sched_setaffinity(0, args.generator_cpus)
     if args.users % 2 or args.users < 2:
         parser.error("--users must be an even number >= 2")
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

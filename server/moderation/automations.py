@@ -128,7 +128,9 @@ class RuleSet:
             self.categories[name] = _compile(name, table, source)
         phrases = sorted({normalize(p) for p in allow if p.strip()}, key=len, reverse=True)
         self._allow = (
-            re.compile("|".join(r"[a-z]*" + re.escape(p) + r"[a-z]*" for p in phrases))
+            # Whole words around an allowed phrase are masked; the lookbehind keeps the
+            # search from re-scanning a word from each of its letters.
+            re.compile("|".join(r"(?<![a-z])[a-z]*?" + re.escape(p) + r"[a-z]*" for p in phrases))
             if phrases
             else None
         )

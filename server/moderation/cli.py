@@ -62,8 +62,16 @@ def parse_line(line: str, number: int) -> tuple[dict[str, Any] | None, dict[str,
     return row, None
 
 
+def _decode(raw: bytes, number: int) -> tuple[str, dict[str, Any] | None]:
+    """Lines are decoded one by one, so one bad byte costs one line, not the run."""
+    try:
+        return raw.decode("utf-8").strip(), None
+    except UnicodeDecodeError:
+        return "", _line_error(number, "bad_encoding", f"line {number} is not UTF-8")
+
+
 async def _score_stream(
-    source: IO[str], sink: IO[str], errors: IO[str], settings: ModerationSettings
+    source: IO[bytes], sink: IO[str], errors: IO[str], settings: ModerationSettings
 ) -> int:
     from parley.server.moderation.decision import Moderator
 
@@ -71,10 +79,12 @@ async def _score_stream(
     failures = 0
     try:
         for number, raw in enumerate(source, start=1):
-            line = raw.strip()
-            if not line:
+            line, error = _decode(raw, number)
+            if error is None and not line:
                 continue
-            row, error = parse_line(line, number)
+            row = None
+            if error is None:
+                row, error = parse_line(line, number)
             if row is None:
                 assert error is not None
                 failures += 1
@@ -140,7 +150,7 @@ def score(model_dir: Path | None, rules_file: Path | None) -> None:
         overrides["rules_file"] = rules_file
     settings = ModerationSettings(**overrides)
     try:
-        failures = asyncio.run(_score_stream(sys.stdin, sys.stdout, sys.stderr, settings))
+        failures = asyncio.run(_score_stream(sys.stdin.buffer, sys.stdout, sys.stderr, settings))
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot load the moderation pipeline: {exc}") from exc
     if failures:
@@ -249,7 +259,14 @@ def train(output: Path | None, encoder_dir: Path | None, export_encoder: bool, l
     show_default=True,
     help="Also score alt-profanity-check and a TF-IDF LR.",
 )
-def evaluate(model_dir: Path | None, lodo: bool, baselines: bool) -> None:
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(16, 256),
+    default=128,
+    show_default=True,
+    help="Word pieces the encoder reads (as PARLEY_MODERATION_MODEL_MAX_TOKENS).",
+)
+def evaluate(model_dir: Path | None, lodo: bool, baselines: bool, max_tokens: int) -> None:
     """Score held-out data sets; print Markdown tables for the model card."""
     _needs_train_extra()
     from parley.server.moderation import evaluation
@@ -263,7 +280,7 @@ def evaluate(model_dir: Path | None, lodo: bool, baselines: bool) -> None:
                 progress.update(task, advance=done, description=description)
 
             threshold, rows = evaluation.evaluate(
-                model_dir, lodo=lodo, baselines=baselines, step=step
+                model_dir, lodo=lodo, baselines=baselines, step=step, max_tokens=max_tokens
             )
     except DataMissing as exc:
         raise click.ClickException(str(exc)) from exc

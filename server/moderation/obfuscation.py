@@ -60,6 +60,8 @@ def word_pattern(entry: str) -> str:
         cls = f"(?:{letter}|\\*)" if char in "aeiou" else letter
         parts.append(f"{cls}+")
     body = r"[._\-~+']*".join(parts)
-    head = r"[a-z]*" if prefix else r"(?<![a-z])"
-    tail = r"[a-z]*" if suffix else r"(?![a-z])"
+    # An open end needs no pattern at all (search only asks whether the word is there); a
+    # leading [a-z]* would make the search backtrack at every position of a long text.
+    head = "" if prefix else r"(?<![a-z])"
+    tail = "" if suffix else r"(?![a-z])"
     return head + body + tail

@@ -54,23 +54,20 @@ async def test_score_streams_one_line_out_per_line_in() -> None:
 
 def test_bad_lines_get_an_error_object_and_the_rest_is_scored() -> None:
     lines = [
-        '{"text": "hello there"}',
-        "this is not json",
-        '{"message": "no text field"}',
-        "[1, 2]",
-        '{"text": "I will kill you", "sender_id": "x"}',
-        "",
-        '{"text": "i want to kill myself"}',
+        b'{"text": "hello there"}',
+        b"this is not json",
+        b'{"message": "no text field"}',
+        b"[1, 2]",
+        b'{"text": "I will kill you", "sender_id": "x"}',
+        b"",
+        b'{"text": "i want to kill myself"}',
+        b'{"text": "caf\xe9"}',  # Latin-1, not UTF-8
     ]
     result = subprocess.run(
-        COMMAND,
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
+        COMMAND, input=b"\n".join(lines) + b"\n", capture_output=True, timeout=TIMEOUT, check=False
     )
-    out = [json.loads(line) for line in result.stdout.splitlines()]
+    stdout, stderr = result.stdout.decode(), result.stderr.decode()
+    out = [json.loads(line) for line in stdout.splitlines()]
     assert [o.get("error", {}).get("code") for o in out] == [
         None,
         "bad_json",
@@ -78,10 +75,12 @@ def test_bad_lines_get_an_error_object_and_the_rest_is_scored() -> None:
         "not_an_object",
         "invalid_field",
         None,
+        "bad_encoding",
     ]
-    assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 7]
-    assert out[-1]["decision"] == "review"
-    assert out[-1]["rule"].startswith("self_harm.")
-    assert "line 2 is not JSON" in result.stderr
-    assert result.stderr.count("parley moderation score:") == 4
+    assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 7, 8]
+    assert out[-2]["decision"] == "review"
+    assert out[-2]["rule"].startswith("self_harm.")
+    assert "line 2 is not JSON" in stderr
+    assert "line 8 is not UTF-8" in stderr
+    assert stderr.count("parley moderation score:") == 5
     assert result.returncode == 1
