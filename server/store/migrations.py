@@ -99,6 +99,26 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
+def check_recorded(migrations: list[Migration], recorded: dict[int, str]) -> None:
+    """Refuse a database this release did not write, or one whose migrations were edited.
+
+    Shared by every engine: write-once migrations are the rule, whatever the SQL dialect.
+    """
+    known = {m.version: m for m in migrations}
+    for version, checksum in sorted(recorded.items()):
+        migration = known.get(version)
+        if migration is None:
+            raise MigrationError(
+                f"The database has schema version {version:03d}, which this Parley does not "
+                "know; it was written by a newer release."
+            )
+        if migration.checksum != checksum:
+            raise MigrationError(
+                f"Migration V{version:03d}__{migration.name}.sql was edited after it was "
+                "applied; migrations are write-once, add a new file instead."
+            )
+
+
 def applied_versions(conn: sqlite3.Connection) -> dict[int, str]:
     """Version -> checksum of every migration recorded in the database."""
     rows = conn.execute("SELECT Version, Checksum FROM SchemaVersion").fetchall()
@@ -114,20 +134,8 @@ def migrate(conn: sqlite3.Connection, migrations: list[Migration] | None = None)
     """
     todo = migrations if migrations is not None else load_migrations()
     conn.execute(_CREATE_SCHEMA_VERSION)
-    known = {m.version: m for m in todo}
     recorded = applied_versions(conn)
-    for version, checksum in sorted(recorded.items()):
-        migration = known.get(version)
-        if migration is None:
-            raise MigrationError(
-                f"The database has schema version {version:03d}, which this Parley does not "
-                "know; it was written by a newer release."
-            )
-        if migration.checksum != checksum:
-            raise MigrationError(
-                f"Migration V{version:03d}__{migration.name}.sql was edited after it was "
-                "applied; migrations are write-once, add a new file instead."
-            )
+    check_recorded(todo, recorded)
     applied: list[int] = []
     for migration in todo:
         if migration.version in recorded:

@@ -24,7 +24,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, Protocol
 
-from .migrations import Migration, MigrationError, load_migrations
+from .migrations import Migration, MigrationError, check_recorded, load_migrations
 
 _GO = re.compile(r"^\s*GO\s*(?:--.*)?$", re.IGNORECASE)
 _GO_COUNT = re.compile(r"^\s*GO\s+\d+\s*$", re.IGNORECASE)
@@ -196,19 +196,7 @@ def plan(cursor: Cursor, *, force_procedures: bool = False) -> Plan:
     if exists[0] is not None:
         rows = cursor.execute("SELECT Version, Checksum FROM dbo.SchemaVersion").fetchall()
         recorded = {int(row[0]): str(row[1]).strip() for row in rows}
-    known = {m.version: m for m in migrations}
-    for version, checksum in sorted(recorded.items()):
-        migration = known.get(version)
-        if migration is None:
-            raise MigrationError(
-                f"The database has schema version {version:03d}, which this Parley does not "
-                "know; it was written by a newer release."
-            )
-        if migration.checksum != checksum:
-            raise MigrationError(
-                f"Migration V{version:03d}__{migration.name}.sql was edited after it was "
-                "applied; migrations are write-once, add a new file instead."
-            )
+    check_recorded(list(migrations), recorded)
     pending = [m for m in migrations if m.version not in recorded]
     current = ""
     if exists[1] is not None:

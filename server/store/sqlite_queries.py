@@ -15,10 +15,10 @@ import sqlite3
 from datetime import datetime
 
 from parley.shared import chat_state
-from parley.shared.conversations import PREVIEW_LENGTH, other_participant, redacted, visible_to
+from parley.shared.conversations import other_participant, redacted, visible_to
 from parley.shared.errors import ErrorCode, ParleyError
 from parley.shared.events import UserEvent
-from parley.shared.models import ChatState, ConversationSummary, Message, MessagePreview, Role, User
+from parley.shared.models import ChatState, ConversationSummary, Message, Role, User
 
 from .interface import Credentials, EventsPage, HistoryPage, SessionInfo, StateSlice
 from .sqlite_rows import (
@@ -112,18 +112,6 @@ def history_page(
     )
 
 
-def _preview(message: Message) -> MessagePreview:
-    shown = redacted(message)
-    return MessagePreview(
-        id=shown.id,
-        sender_id=shown.sender_id,
-        text=shown.text[:PREVIEW_LENGTH],
-        sent_at=shown.sent_at,
-        deleted=shown.deleted,
-        moderation_status=shown.moderation_status,
-    )
-
-
 def preview_message(
     conn: sqlite3.Connection,
     *,
@@ -200,7 +188,7 @@ def conversation_summaries(
                 other_user=User(
                     id=row[1], username=row[9], display_name=row[10], role=Role(row[11])
                 ),
-                last_message=_preview(shown) if shown is not None else None,
+                last_message=chat_state.preview_of(shown) if shown is not None else None,
                 unread_count=row[5],
                 archived=bool(row[2]),
                 pinned=bool(row[3]),
