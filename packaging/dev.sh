@@ -74,7 +74,7 @@ case "${1:-}" in
     install_python "[test,train]"
     lint
     cd "$ROOT"
-    QT_QPA_PLATFORM=offscreen "$VENV/bin/python" -m pytest -q -p no:cacheprovider "${@:2}"
+    QT_QPA_PLATFORM=offscreen "$VENV/bin/python" -m pytest -q -rs -p no:cacheprovider "${@:2}"
     ;;
   lint)
     lint

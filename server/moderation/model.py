@@ -1,15 +1,22 @@
 """Tier 2: the local model — sentence embedding + n-gram features into linear heads.
 
 Weights are portable arrays (``models/heads.npz``: vocabulary, idf, one row of
-coefficients per head; ``models/model.json``: metadata and thresholds) read with numpy
-``allow_pickle=False``; the encoder is an int8 ONNX file. Nothing is downloaded and
-scikit-learn is not needed at run time.
+coefficients per head; ``models/cascade.npz``: the cheap first stage; ``models/model.json``:
+metadata and thresholds) read with numpy ``allow_pickle=False``; the encoder is an int8
+ONNX file. Nothing is downloaded and scikit-learn is not needed at run time.
+
+A cascade keeps the encoder off most traffic: a linear model over the same n-gram
+features, distilled from the full model, scores every text first, and only texts it
+cannot rule out (its score at or above ``skip_below``, chosen on a validation split so
+that almost nothing the full model flags is skipped) are embedded.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,6 +33,9 @@ WEIGHTS_FILE = "heads.npz"
 METADATA_FILE = "model.json"
 ENCODER_FILE = "minilm-l6-int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
+CASCADE_FILE = "cascade.npz"
+
+Features = tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]
 
 
 def shipped_model_dir() -> Path:
@@ -82,9 +92,14 @@ class Heads:
         self, embeddings: npt.NDArray[np.float32], texts: Sequence[str]
     ) -> npt.NDArray[np.float32]:
         """Head logits, one row per text."""
+        return self.logits_of(embeddings, [self.vocabulary.transform_one(t) for t in texts])
+
+    def logits_of(
+        self, embeddings: npt.NDArray[np.float32], features: Sequence[Features]
+    ) -> npt.NDArray[np.float32]:
+        """Head logits from n-gram features already computed (the cascade shares them)."""
         out = (embeddings * self.embedding_scale) @ self.dense.T + self.bias
-        for row, text in enumerate(texts):
-            columns, values = self.vocabulary.transform_one(text)
+        for row, (columns, values) in enumerate(features):
             if len(columns):
                 out[row] += values @ self.sparse_t[columns]
         return out.astype(np.float32)
@@ -98,7 +113,15 @@ class Heads:
         insults); the noisy-OR with the category heads adds what only a category head
         knows (threats, sexual content, self-harm) — a general-moderation policy.
         """
-        logits = self.logits(embeddings, texts).astype(np.float64)
+        return self.probabilities_of(
+            embeddings, [self.vocabulary.transform_one(t) for t in texts]
+        )
+
+    def probabilities_of(
+        self, embeddings: npt.NDArray[np.float32], features: Sequence[Features]
+    ) -> npt.NDArray[np.float64]:
+        """:meth:`probabilities` from n-gram features already computed."""
+        logits = self.logits_of(embeddings, features).astype(np.float64)
         p = 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
         column = self.names.index(OVERALL)
         keep = 1.0 - p[:, column]
@@ -108,6 +131,49 @@ class Heads:
         shifted = np.log(combined / (1.0 - combined)) - self.overall_shift
         p[:, column] = 1.0 / (1.0 + np.exp(-np.clip(shifted, -30.0, 30.0)))
         return p
+
+
+@dataclass(frozen=True, slots=True)
+class Cascade:
+    """The cheap first stage: one linear score over the heads' n-gram features.
+
+    Trained (ridge regression) to reproduce the full model's overall logit from the
+    n-grams alone, so it ranks texts the way the full model would; texts scoring below
+    ``skip_below`` skip the encoder and keep that score. Their category scores come from
+    the heads with ``mean_embedding`` (the training mix's mean) in place of their own.
+    """
+
+    coef: npt.NDArray[np.float32]  # (vocabulary,)
+    intercept: float
+    mean_embedding: npt.NDArray[np.float32]  # (embedding dimension,)
+    skip_below: float
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path,
+            coef=self.coef.astype(np.float32),
+            intercept=np.array(self.intercept, np.float64),
+            mean_embedding=self.mean_embedding.astype(np.float32),
+            skip_below=np.array(self.skip_below, np.float64),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Cascade:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(
+                coef=np.ascontiguousarray(data["coef"], np.float32),
+                intercept=float(data["intercept"]),
+                mean_embedding=np.asarray(data["mean_embedding"], np.float32),
+                skip_below=float(data["skip_below"]),
+            )
+
+    def scores(self, features: Sequence[Features]) -> npt.NDArray[np.float64]:
+        """The cheap overall probability of each text."""
+        logits = np.full(len(features), self.intercept, np.float64)
+        for row, (columns, values) in enumerate(features):
+            if len(columns):
+                logits[row] += float(values @ self.coef[columns])
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +191,16 @@ class ModerationModel:
     """Loads the shipped (or a given) model folder and scores texts."""
 
     def __init__(
-        self, directory: Path | None = None, *, threads: int = 1, max_tokens: int = MAX_TOKENS
+        self,
+        directory: Path | None = None,
+        *,
+        threads: int = 1,
+        max_tokens: int = MAX_TOKENS,
+        cascade: bool = True,
+        cache_size: int = 4096,
     ) -> None:
+        """``cascade=False`` embeds every text even when the folder has a cascade;
+        ``cache_size`` identical texts (spam repeats, "ok", "lol") are remembered."""
         self.directory = directory or shipped_model_dir()
         meta_path = self.directory / METADATA_FILE
         self.metadata: dict[str, Any] = (
@@ -145,6 +219,14 @@ class ModerationModel:
         self._categories = [
             (c, self.heads.names.index(c)) for c in CATEGORIES if c in self.heads.names
         ]
+        cascade_path = self.directory / CASCADE_FILE
+        self.cascade = Cascade.load(cascade_path) if cascade and cascade_path.is_file() else None
+        if self.cascade is not None and len(self.cascade.coef) != len(self.heads.vocabulary):
+            raise ValueError(f"{cascade_path} does not match the vocabulary of the heads")
+        self._cache: OrderedDict[str, Scores] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        self.encoded = 0  # texts the encoder has embedded (the cascade's effect, measured)
 
     @property
     def operating_threshold(self) -> float:
@@ -158,14 +240,55 @@ class ModerationModel:
         """Scores for a batch; batching amortises the encoder call (the worker drains backlogs)."""
         if not texts:
             return []
-        probabilities = self.heads.probabilities(self.encoder.embed(texts), texts)
-        return [
-            Scores(
-                overall=float(row[self._overall]),
-                categories={c: float(row[i]) for c, i in self._categories},
-            )
-            for row in probabilities
-        ]
+        out: list[Scores | None] = [None] * len(texts)
+        missing: list[int] = []
+        with self._cache_lock:
+            for i, text in enumerate(texts):
+                hit = self._cache.get(text)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = hit
+        if missing:
+            fresh = [texts[i] for i in missing]
+            probabilities = self.probabilities(fresh, self._embed)
+            with self._cache_lock:
+                for i, row in zip(missing, probabilities, strict=True):
+                    scores = Scores(
+                        overall=float(row[self._overall]),
+                        categories={c: float(row[j]) for c, j in self._categories},
+                    )
+                    out[i] = scores
+                    if self._cache_size > 0:
+                        self._cache[texts[i]] = scores
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return [s for s in out if s is not None]
+
+    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.encoded += len(texts)
+        return self.encoder.embed(texts)
+
+    def probabilities(
+        self,
+        texts: Sequence[str],
+        embed: Callable[[Sequence[str]], npt.NDArray[np.float32]],
+    ) -> npt.NDArray[np.float64]:
+        """Per-head probabilities through the cascade; ``embed`` sees only the texts the
+        cheap stage could not rule out (evaluation passes cached embeddings instead)."""
+        features = [self.heads.vocabulary.transform_one(t) for t in texts]
+        if self.cascade is None:
+            return self.heads.probabilities_of(embed(texts), features)
+        cheap = self.cascade.scores(features)
+        encode = np.nonzero(cheap >= self.cascade.skip_below)[0]
+        embeddings = np.tile(self.cascade.mean_embedding, (len(texts), 1))
+        if len(encode):
+            embeddings[encode] = embed([texts[i] for i in encode])
+        probabilities = self.heads.probabilities_of(embeddings, features)
+        skipped = cheap < self.cascade.skip_below
+        probabilities[skipped, self._overall] = cheap[skipped]
+        return probabilities
 
     def score(self, text: str) -> Scores:
         return self.score_many([text])[0]

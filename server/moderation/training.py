@@ -28,10 +28,12 @@ from parley.server.moderation.datasets import Example
 from parley.server.moderation.encoder import SentenceEncoder
 from parley.server.moderation.features import NgramVocabulary
 from parley.server.moderation.model import (
+    CASCADE_FILE,
     ENCODER_FILE,
     METADATA_FILE,
     TOKENIZER_FILE,
     WEIGHTS_FILE,
+    Cascade,
     Heads,
 )
 
@@ -52,6 +54,11 @@ class TrainingConfig:
     max_fpr: float = 0.04  # operating threshold: validation FPR at most this (target 5%)
     validation_share: int = 5  # one row in this many (by a hash of its text) validates
     max_iter: int = 3000
+    cascade_alpha: float = 1.0  # L2 strength of the cascade's ridge regression
+    # Cascade: the largest share of the validation rows the full model scores in the
+    # uncertain band or above (>= 0.3) that the cheap stage may let skip the encoder.
+    cascade_max_missed: float = 0.0002
+    cascade_skip_cap: float = 0.05  # never skip above this cheap score
 
 
 def trainable_names() -> list[str]:
@@ -256,6 +263,52 @@ def fit_combined(corpus: Corpus, config: TrainingConfig, step: Step | None = Non
     )
 
 
+CASCADE_WATCH = 0.3
+"""Full-model scores from here up (the uncertain band at the default ratio 0.6 × 0.5) are
+what the cascade must (almost) never skip."""
+
+
+def fit_cascade(heads: Heads, corpus: Corpus, config: TrainingConfig) -> Cascade:
+    """Distil the full model's overall logit into a ridge regression over its n-grams.
+
+    The skip threshold comes from a fit without the validation split: the cheap score
+    below which at most ``cascade_max_missed`` of the validation rows the full model puts
+    at 0.3 or above fall (capped at ``cascade_skip_cap``). Deterministic like the heads.
+    """
+    from sklearn.linear_model import Ridge
+
+    features = heads.vocabulary.transform([e.text for e in corpus.examples])
+    full = np.clip(overall_scores(heads, corpus), 1e-6, 1 - 1e-6)
+    target = np.log(full / (1.0 - full))
+    held = validation_mask(corpus, config.validation_share)
+    probe = Ridge(alpha=config.cascade_alpha).fit(features[~held], target[~held])
+    cheap = 1.0 / (1.0 + np.exp(-probe.predict(features[held])))
+    watched = np.sort(cheap[full[held] >= CASCADE_WATCH])
+    index = int(np.floor(config.cascade_max_missed * len(watched)))
+    skip_below = float(watched[index]) if len(watched) else 0.0
+    skip_below = min(skip_below, config.cascade_skip_cap)
+    final = Ridge(alpha=config.cascade_alpha).fit(features, target)
+    return Cascade(
+        coef=np.asarray(final.coef_, np.float32),
+        intercept=float(final.intercept_),
+        mean_embedding=corpus.embeddings.mean(axis=0).astype(np.float32),
+        skip_below=round(skip_below, 6),
+    )
+
+
+def cascade_metadata(cascade: Cascade, config: TrainingConfig) -> dict[str, Any]:
+    return {
+        "file": CASCADE_FILE,
+        "skip_below": cascade.skip_below,
+        "rule": (
+            "ridge regression of the full model's overall logit on the n-gram features; "
+            f"encoder skipped below the cheap score that lets at most {config.cascade_max_missed}"
+            f" of the validation rows the full model scores >= {CASCADE_WATCH} through"
+            f" (capped at {config.cascade_skip_cap})"
+        ),
+    }
+
+
 def leave_one_dataset_out(
     corpus: Corpus, config: TrainingConfig, step: Step | None = None
 ) -> dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
@@ -313,8 +366,12 @@ def train(
                 "recall": round(r.operating.recall, 4),
             }
     heads = centre_overall(fit_combined(corpus, config, step=step), raw_threshold)
+    cascade = fit_cascade(heads, corpus, config)
+    if step:
+        step(f"cascade skips the encoder below {cascade.skip_below:.4f}", 1)
     output_dir.mkdir(parents=True, exist_ok=True)
     heads.save(output_dir / WEIGHTS_FILE)
+    cascade.save(output_dir / CASCADE_FILE)
     for file in (ENCODER_FILE, TOKENIZER_FILE):
         if (encoder_dir / file).resolve() != (output_dir / file).resolve():
             shutil.copyfile(encoder_dir / file, output_dir / file)
@@ -344,6 +401,7 @@ def train(
             for name in names
         },
         "leave_one_dataset_out": held_out,
+        "cascade": cascade_metadata(cascade, config),
         "config": asdict(config),
     }
     (output_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", "utf-8")
