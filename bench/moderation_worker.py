@@ -3,6 +3,13 @@
     python -m bench.moderation_worker --messages 20000
     python -m bench.moderation_worker --messages 20000 --engine rules
     python -m bench.moderation_worker --rate 200 --seconds 10
+    python -m bench.moderation_worker --messages 3000 --mix templates
+
+Texts (``--mix``): ``chat`` (default) is the realistic mix of bench/moderation_latency.py —
+65% short chat lines, 20% one to three sentences, 5% near the 1,024-character limit, 10%
+abusive; short lines and abusive lines repeat, as they do in real traffic. ``templates``
+cycles eight fixed lines, two of them abusive (25%), each made unique by a number suffix:
+the older, harsher mix that defeats the cache of identical texts.
 
 Throughput (default): ``--messages`` are committed first (a backlog, through the real
 SendMessage), then the worker drains them — fetch, decide with the engine, apply through
@@ -15,7 +22,7 @@ Latency (``--rate``): a sender commits messages on a fixed schedule while the wo
 as the server runs it (polling every ``--poll-ms``); the latency of each decision is the
 store's record of commit → decision, the figure ``parley moderation stats`` reports.
 
-Last line: ``mode=… engine=… messages=… seconds=… throughput=… p50_ms=… p99_ms=…``.
+Last line: ``mode=… engine=… mix=… messages=… seconds=… throughput=… p50_ms=… p99_ms=…``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.moderation_latency import text_mix
 from parley.server.moderation.decision import Moderator
 from parley.server.moderation.stats import compute
 from parley.server.moderation.worker import (
@@ -68,7 +76,18 @@ async def users(store: SqliteStore, count: int) -> list[User]:
     ]
 
 
-async def send_many(store: SqliteStore, people: list[User], count: int, start: int) -> None:
+def message_text(mix: str, n: int) -> str:
+    if mix == "templates":
+        return f"{TEXTS[n % len(TEXTS)]} {n}"
+    return _CHAT_MIX[n % len(_CHAT_MIX)]
+
+
+_CHAT_MIX = text_mix(20_000)
+
+
+async def send_many(
+    store: SqliteStore, people: list[User], count: int, start: int, mix: str = "chat"
+) -> None:
     """Commit ``count`` messages, 256 at a time (group commit makes this quick)."""
     pairs = itertools.cycle(itertools.permutations(people, 2))
     for offset in range(0, count, 256):
@@ -79,7 +98,7 @@ async def send_many(store: SqliteStore, people: list[User], count: int, start: i
                 store.send_message(
                     sender_id=sender.id,
                     receiver_id=receiver.id,
-                    text=f"{TEXTS[n % len(TEXTS)]} {n}",
+                    text=message_text(mix, n),
                     sent_at=datetime.now(UTC),
                     premoderate_first=False,
                     client_message_id=f"b{n}",
@@ -90,7 +109,7 @@ async def send_many(store: SqliteStore, people: list[User], count: int, start: i
 
 async def throughput(args: argparse.Namespace, store: SqliteStore) -> str:
     people = await users(store, 50)
-    await send_many(store, people, args.messages, 0)
+    await send_many(store, people, args.messages, 0, args.mix)
     worker = ModerationWorker(
         store,
         engine(args.engine),
@@ -103,7 +122,8 @@ async def throughput(args: argparse.Namespace, store: SqliteStore) -> str:
     assert drained == args.messages, (drained, args.messages)
     stats = compute(await store.get_moderation_stats_inputs(latency_window=args.messages))
     return (
-        f"mode=throughput engine={args.engine} messages={drained} seconds={seconds:.2f} "
+        f"mode=throughput engine={args.engine} mix={args.mix} messages={drained} "
+        f"seconds={seconds:.2f} "
         f"throughput={drained / seconds:.0f} batch_size={args.batch_size} "
         f"backlog_after={stats.backlog}"
     )
@@ -125,12 +145,13 @@ async def latency(args: argparse.Namespace, store: SqliteStore) -> str:
         delay = started + n * interval - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        await send_many(store, people, 1, n)
+        await send_many(store, people, 1, n, args.mix)
     await worker.stop()
     await worker.drain()  # what was still queued, decided at once as the running worker would
     stats = compute(await store.get_moderation_stats_inputs(latency_window=total))
     return (
-        f"mode=latency engine={args.engine} messages={stats.decisions} seconds={args.seconds} "
+        f"mode=latency engine={args.engine} mix={args.mix} messages={stats.decisions} "
+        f"seconds={args.seconds} "
         f"rate={args.rate} poll_ms={args.poll_ms} p50_ms={stats.latency_p50_ms} "
         f"p99_ms={stats.latency_p99_ms}"
     )
@@ -151,6 +172,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--engine", choices=("full", "rules"), default="full")
+    parser.add_argument("--mix", choices=("chat", "templates"), default="chat")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--rate", type=float, default=0.0, help="messages/s (latency mode)")
     parser.add_argument("--seconds", type=float, default=10.0)

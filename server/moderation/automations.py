@@ -8,6 +8,7 @@ ones). Every hit names the rule that fired (``hate.word:…``, ``threat.pattern:
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -141,9 +142,15 @@ class RuleSet:
         self.spam_action = Action[str(spam_table.pop("action", "flag")).upper()]
         self.spam_score = float(spam_table.pop("score", 0.7))
         self.spam = SpamTracker(SpamSettings(**spam_table))
+        # The word and pattern rules are stateless: repeated texts ("ok", "lol", a spam
+        # campaign) are normalised and searched once (the spam heuristics still see each).
+        self._match_cached = functools.lru_cache(maxsize=4096)(self._match)
 
     def match_text(self, text: str) -> list[RuleHit]:
         """Hits of the stateless word and pattern rules, in category order."""
+        return list(self._match_cached(text))
+
+    def _match(self, text: str) -> tuple[RuleHit, ...]:
         normalized = normalize(text)
         if self._allow is not None:
             normalized = self._allow.sub(lambda m: " " * len(m.group(0)), normalized)
@@ -155,7 +162,7 @@ class RuleSet:
             rule_id = rules.first_match(normalized)
             if rule_id is not None:
                 hits.append(RuleHit(rule_id, name, rules.action, rules.score))
-        return hits
+        return tuple(hits)
 
     def check(
         self, text: str, *, sender_id: int, receiver_id: int, sent_at: datetime

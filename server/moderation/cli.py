@@ -223,7 +223,7 @@ def train(output: Path | None, encoder_dir: Path | None, export_encoder: bool, l
 
         run_export(encoder_dir)
     names = training.trainable_names()
-    total = len(names) + 1 + (len(names) - 1 if lodo else 0) + 9
+    total = len(names) + 1 + (len(names) - 1 if lodo else 0) + 9 + 1  # + the cascade
     try:
         with _progress() as progress:
             task = progress.add_task("training", total=total)

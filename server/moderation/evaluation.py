@@ -21,14 +21,22 @@ import numpy.typing as npt
 
 from parley.server.moderation import datasets, metrics
 from parley.server.moderation.automations import RuleSet
+from parley.server.moderation.categories import OVERALL
 from parley.server.moderation.encoder import MAX_TOKENS
-from parley.server.moderation.model import ENCODER_FILE, ModerationModel
+from parley.server.moderation.model import (
+    ENCODER_FILE,
+    Cascade,
+    Heads,
+    ModerationModel,
+    cascade_probabilities,
+)
 from parley.server.moderation.training import (
     Corpus,
     EmbeddingCache,
     TrainingConfig,
     centre_overall,
     file_digest,
+    fit_cascade,
     fit_combined,
     overall_scores,
     trainable_names,
@@ -85,6 +93,21 @@ class TfidfReference:
         return np.asarray(self._model.predict_proba(test)[:, 1], np.float64)
 
 
+def cascade_scores(
+    heads: Heads, cascade: Cascade | None, corpus: Corpus
+) -> npt.NDArray[np.float64]:
+    """Overall scores as the running model gives them (cheap stage first), with the
+    corpus's cached embeddings standing in for the encoder."""
+    texts = [e.text for e in corpus.examples]
+    row_of = {text: i for i, text in reversed(list(enumerate(texts)))}
+
+    def embed(chosen: Sequence[str]) -> npt.NDArray[np.float32]:
+        return corpus.embeddings[[row_of[t] for t in chosen]]
+
+    probabilities = cascade_probabilities(heads, cascade, texts, embed)
+    return probabilities[:, heads.names.index(OVERALL)]
+
+
 def with_rules(
     scores: npt.NDArray[np.float64], texts: Sequence[str], rules: RuleSet
 ) -> npt.NDArray[np.float64]:
@@ -121,6 +144,7 @@ def evaluate(
         labels: npt.NDArray[np.int64],
         parley: npt.NDArray[np.float64],
         reference: TfidfReference | None,
+        everything: npt.NDArray[np.float64] | None = None,
     ) -> dict[str, metrics.Report]:
         reports = {
             "parley tier 2": metrics.report("parley tier 2", labels, parley, threshold),
@@ -128,6 +152,10 @@ def evaluate(
                 "parley tiers 1+2", labels, with_rules(parley, texts, rules), threshold
             ),
         }
+        if everything is not None:  # the same heads with the encoder on every text
+            reports["parley tier 2, no cascade"] = metrics.report(
+                "parley tier 2, no cascade", labels, everything, threshold
+            )
         if baselines:
             reports["alt-profanity-check"] = metrics.report(
                 "alt-profanity-check", labels, profanity_check_scores(texts), 0.5
@@ -145,8 +173,15 @@ def evaluate(
         corpus = Corpus.load([item.name], cache)
         texts = [e.text for e in corpus.examples]
         labels = np.array([e.toxic for e in corpus.examples], np.int64)
-        overall = overall_scores(model.heads, corpus)
-        rows.append(Row(item.name, "evaluation-only", systems(texts, labels, overall, reference)))
+        overall = cascade_scores(model.heads, model.cascade, corpus)
+        everything = overall_scores(model.heads, corpus) if model.cascade is not None else None
+        rows.append(
+            Row(
+                item.name,
+                "evaluation-only",
+                systems(texts, labels, overall, reference, everything),
+            )
+        )
         if step:
             step(f"scored {item.name}", 1)
 
@@ -164,9 +199,17 @@ def evaluate(
             texts = [e.text for e in test.examples]
             labels = np.array([e.toxic for e in test.examples], np.int64)
             fold_reference = TfidfReference(train_corpus.subset(~held)) if baselines else None
-            scores = overall_scores(heads, test)
+            everything = overall_scores(heads, test)
+            scores, plain = everything, None
+            if model.cascade is not None:  # a fold cascade, distilled from the fold model
+                fold_cascade = fit_cascade(heads, train_corpus.subset(~held), config)
+                scores, plain = cascade_scores(heads, fold_cascade, test), everything
             rows.append(
-                Row(name, "leave-one-dataset-out", systems(texts, labels, scores, fold_reference))
+                Row(
+                    name,
+                    "leave-one-dataset-out",
+                    systems(texts, labels, scores, fold_reference, plain),
+                )
             )
             if step:
                 step(f"held out {name}", 1)

@@ -113,9 +113,7 @@ class Heads:
         insults); the noisy-OR with the category heads adds what only a category head
         knows (threats, sexual content, self-harm) — a general-moderation policy.
         """
-        return self.probabilities_of(
-            embeddings, [self.vocabulary.transform_one(t) for t in texts]
-        )
+        return self.probabilities_of(embeddings, [self.vocabulary.transform_one(t) for t in texts])
 
     def probabilities_of(
         self, embeddings: npt.NDArray[np.float32], features: Sequence[Features]
@@ -174,6 +172,31 @@ class Cascade:
             if len(columns):
                 logits[row] += float(values @ self.coef[columns])
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+
+
+def cascade_probabilities(
+    heads: Heads,
+    cascade: Cascade | None,
+    texts: Sequence[str],
+    embed: Callable[[Sequence[str]], npt.NDArray[np.float32]],
+) -> npt.NDArray[np.float64]:
+    """Per-head probabilities, embedding only the texts the cheap stage keeps.
+
+    A skipped text's overall score is its cheap score (below ``skip_below``, so in the
+    approve band); with no cascade every text is embedded.
+    """
+    features = [heads.vocabulary.transform_one(t) for t in texts]
+    if cascade is None:
+        return heads.probabilities_of(embed(texts), features)
+    cheap = cascade.scores(features)
+    skipped = cheap < cascade.skip_below
+    embeddings = np.tile(cascade.mean_embedding, (len(texts), 1))
+    encode = np.nonzero(~skipped)[0]
+    if len(encode):
+        embeddings[encode] = embed([texts[int(i)] for i in encode])
+    probabilities = heads.probabilities_of(embeddings, features)
+    probabilities[skipped, heads.names.index(OVERALL)] = cheap[skipped]
+    return probabilities
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,27 +264,28 @@ class ModerationModel:
         if not texts:
             return []
         out: list[Scores | None] = [None] * len(texts)
-        missing: list[int] = []
+        missing: dict[str, list[int]] = {}  # each distinct text is scored once
         with self._cache_lock:
             for i, text in enumerate(texts):
                 hit = self._cache.get(text)
                 if hit is None:
-                    missing.append(i)
+                    missing.setdefault(text, []).append(i)
                 else:
                     self._cache.move_to_end(text)
                     out[i] = hit
         if missing:
-            fresh = [texts[i] for i in missing]
+            fresh = list(missing)
             probabilities = self.probabilities(fresh, self._embed)
             with self._cache_lock:
-                for i, row in zip(missing, probabilities, strict=True):
+                for text, row in zip(fresh, probabilities, strict=True):
                     scores = Scores(
                         overall=float(row[self._overall]),
                         categories={c: float(row[j]) for c, j in self._categories},
                     )
-                    out[i] = scores
+                    for i in missing[text]:
+                        out[i] = scores
                     if self._cache_size > 0:
-                        self._cache[texts[i]] = scores
+                        self._cache[text] = scores
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return [s for s in out if s is not None]
@@ -277,18 +301,7 @@ class ModerationModel:
     ) -> npt.NDArray[np.float64]:
         """Per-head probabilities through the cascade; ``embed`` sees only the texts the
         cheap stage could not rule out (evaluation passes cached embeddings instead)."""
-        features = [self.heads.vocabulary.transform_one(t) for t in texts]
-        if self.cascade is None:
-            return self.heads.probabilities_of(embed(texts), features)
-        cheap = self.cascade.scores(features)
-        encode = np.nonzero(cheap >= self.cascade.skip_below)[0]
-        embeddings = np.tile(self.cascade.mean_embedding, (len(texts), 1))
-        if len(encode):
-            embeddings[encode] = embed([texts[i] for i in encode])
-        probabilities = self.heads.probabilities_of(embeddings, features)
-        skipped = cheap < self.cascade.skip_below
-        probabilities[skipped, self._overall] = cheap[skipped]
-        return probabilities
+        return cascade_probabilities(self.heads, self.cascade, texts, embed)
 
     def score(self, text: str) -> Scores:
         return self.score_many([text])[0]

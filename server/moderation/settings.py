@@ -22,6 +22,10 @@ class ModerationSettings(BaseSettings):
     # Word pieces the encoder reads (the n-gram features always see the whole text); fewer
     # bound the worst-case latency of long messages at some cost in quality on them.
     model_max_tokens: int = Field(default=128, ge=16, le=256)
+    # The cheap n-gram stage decides which texts need the encoder (when the model folder
+    # has a cascade.npz); off, every text is embedded. Identical texts are remembered.
+    model_cascade: bool = True
+    model_cache_size: int = Field(default=4096, ge=0)
 
     # Bands over the overall score. None for flag means "the model's operating threshold".
     flag_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
