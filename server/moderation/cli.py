@@ -124,13 +124,16 @@ async def _score_stream(
     return failures
 
 
-@moderation.command()
-@click.option(
+model_dir_option = click.option(
     "--model",
     "model_dir",
     type=click.Path(path_type=Path, file_okay=False),
     help="Model folder (default: the shipped one).",
 )
+
+
+@moderation.command()
+@model_dir_option
 @click.option(
     "--rules",
     "rules_file",
@@ -241,12 +244,7 @@ def train(output: Path | None, encoder_dir: Path | None, export_encoder: bool, l
 
 
 @moderation.command()
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Model folder (default: the shipped one).",
-)
+@model_dir_option
 @click.option(
     "--lodo/--no-lodo",
     default=True,

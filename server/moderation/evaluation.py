@@ -11,7 +11,7 @@ model (unweighted).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from parley.server.moderation.model import (
 from parley.server.moderation.training import (
     Corpus,
     EmbeddingCache,
+    Step,
     TrainingConfig,
     centre_overall,
     file_digest,
@@ -41,8 +42,6 @@ from parley.server.moderation.training import (
     overall_scores,
     trainable_names,
 )
-
-Step = Callable[[str, int], None]
 
 
 @dataclass(frozen=True, slots=True)

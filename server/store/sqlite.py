@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -52,17 +51,13 @@ from .sqlite_engine import (
     storage_unavailable,
 )
 from .sqlite_moderation import SqliteModerationStore
-from .sqlite_rows import to_micros
+from .sqlite_rows import now_micros, to_micros
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 MEMORY = ":memory:"
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 class SqliteStore(SqliteModerationStore):
@@ -168,7 +163,7 @@ class SqliteStore(SqliteModerationStore):
     async def create_user(
         self, *, username: str, display_name: str, password_hash: str, role: Role
     ) -> User:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "CreateUser",
             lambda conn: procedures.create_user(
@@ -200,7 +195,7 @@ class SqliteStore(SqliteModerationStore):
     async def create_session(
         self, *, user_id: int, token_hash: str, expires_at: datetime, device: str
     ) -> None:
-        now, expires = _now_us(), to_micros(expires_at)
+        now, expires = now_micros(), to_micros(expires_at)
         await self._write(
             "CreateSession",
             lambda conn: procedures.create_session(
@@ -236,7 +231,7 @@ class SqliteStore(SqliteModerationStore):
         message_type: int = 0,
         payload: str | None = None,
     ) -> SendOutcome:
-        now, sent = _now_us(), to_micros(sent_at)
+        now, sent = now_micros(), to_micros(sent_at)
         return await self._write(
             "SendMessage",
             lambda conn: procedures.send_message(
@@ -256,7 +251,7 @@ class SqliteStore(SqliteModerationStore):
     async def mark_conversation_read(
         self, *, user_id: int, conversation_id: str, up_to_message_id: int | None
     ) -> WriteResult:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "MarkConversationRead",
             lambda conn: procedures.mark_conversation_read(
@@ -271,7 +266,7 @@ class SqliteStore(SqliteModerationStore):
     async def delete_message(
         self, *, user_id: int, message_id: int, for_everyone: bool
     ) -> WriteResult:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "DeleteMessage",
             lambda conn: procedures.delete_message(
@@ -282,7 +277,7 @@ class SqliteStore(SqliteModerationStore):
     async def _set_side_flag(
         self, name: str, flag: procedures.SideFlag, user_id: int, conversation_id: str, value: bool
     ) -> WriteResult:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             name,
             lambda conn: procedures.set_side_flag(
@@ -319,7 +314,7 @@ class SqliteStore(SqliteModerationStore):
     async def set_user_blocked(
         self, *, user_id: int, blocked_user_id: int, blocked: bool
     ) -> WriteResult:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "BlockUser" if blocked else "UnblockUser",
             lambda conn: procedures.set_user_blocked(
@@ -328,7 +323,7 @@ class SqliteStore(SqliteModerationStore):
         )
 
     async def set_sending_blocked(self, *, user_id: int, blocked: bool, reason: str) -> WriteResult:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "SetSendingBlocked",
             lambda conn: procedures.set_sending_blocked(
@@ -337,7 +332,7 @@ class SqliteStore(SqliteModerationStore):
         )
 
     async def flag_message(self, *, user_id: int, message_id: int, reason: str) -> int:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "FlagMessage",
             lambda conn: procedures.flag_message(
@@ -348,7 +343,7 @@ class SqliteStore(SqliteModerationStore):
     async def set_premoderation_status(
         self, *, message_id: int, status: PreModerationStatus, reason: str
     ) -> WriteResult:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "SetPreModerationStatus",
             lambda conn: procedures.set_premoderation_status(
@@ -359,7 +354,7 @@ class SqliteStore(SqliteModerationStore):
     async def set_moderation_status(
         self, *, message_id: int, status: ModerationStatus, reason: str
     ) -> WriteResult:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "SetMessageModerationStatus",
             lambda conn: procedures.set_moderation_status(

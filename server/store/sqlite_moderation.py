@@ -10,7 +10,6 @@ SetMessageModerationStatus.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,6 +45,7 @@ from .sqlite_rows import (
     from_micros,
     load_message,
     message_from_row,
+    now_micros,
     to_micros,
 )
 
@@ -60,10 +60,6 @@ _ITEM_COLUMNS = (
     "i.CreatedAt, i.ResolvedAt, d.Verdict"
 )
 _ITEM_FROM = "ReviewItem AS i LEFT JOIN ModerationDecision AS d ON d.MessageId = i.MessageId"
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def _optional_time(micros: int | None) -> datetime | None:
@@ -527,7 +523,7 @@ class SqliteModerationStore:
     async def apply_moderation_decisions(
         self, decisions: list[DecisionRecord], *, votes_needed: int
     ) -> ApplyOutcome:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "ApplyModerationDecision",
             lambda conn: apply_decisions(conn, decisions, votes_needed, now),
@@ -536,7 +532,7 @@ class SqliteModerationStore:
     async def flag_message_for_review(
         self, *, user_id: int, message_id: int, reason: str, votes_needed: int
     ) -> int:
-        now = _now_us()
+        now = now_micros()
         return await self._write(
             "FlagMessage",
             lambda conn: flag_for_review(
@@ -604,7 +600,7 @@ class SqliteModerationStore:
     async def append_audit_log(
         self, *, actor_id: int | None, action: str, target_kind: str, target_id: int, detail: str
     ) -> None:
-        now = _now_us()
+        now = now_micros()
         await self._write(
             "AppendAuditLog",
             lambda conn: _audit(

@@ -7,6 +7,7 @@ compare; events as the msgspec JSON of :data:`parley.shared.events.Event`.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,11 @@ _ONE_US = timedelta(microseconds=1)
 
 _event_encoder = msgspec.json.Encoder()
 _event_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
+
+
+def now_micros() -> int:
+    """The current time as the store keeps it: integer microseconds since the epoch, UTC."""
+    return time.time_ns() // 1000
 
 
 def to_micros(moment: datetime) -> int:
