@@ -6,6 +6,8 @@ procedures restate them in T-SQL, and the store contract suite checks both agree
 
 from __future__ import annotations
 
+import msgspec
+
 from .errors import ErrorCode, ParleyError
 from .models import Message, ModerationStatus, PreModerationStatus
 
@@ -76,8 +78,6 @@ def visible_to(message: Message, user_id: int) -> bool:
 def redacted(message: Message) -> Message:
     """The message as it travels: deleted or removed messages lose text and payload."""
     if message.deleted or message.moderation_status == ModerationStatus.REMOVED:
-        import msgspec
-
         return msgspec.structs.replace(message, text="", payload=None)
     return message
 
