@@ -4,6 +4,7 @@
     python -m bench.moderation_worker --messages 20000 --engine rules
     python -m bench.moderation_worker --rate 200 --seconds 10
     python -m bench.moderation_worker --messages 3000 --mix templates
+    python -m bench.moderation_worker --messages 6000 --processes 2
 
 Texts (``--mix``): ``chat`` (default) is the realistic mix of bench/moderation_latency.py —
 65% short chat lines, 20% one to three sentences, 5% near the 1,024-character limit, 10%
@@ -18,11 +19,19 @@ ApplyModerationDecision (status, decision record, review item, events), in batch
 server's engine (tier 1 rules + the shipped model; the active retrained version if any),
 ``--engine rules`` isolates the pipeline's own cost with tier 2 scoring nothing.
 
+Scale-out (``--processes N``, N > 1): the same backlog is drained by N worker processes
+on the same database, the one started with shard k taking the ids ≡ k (mod N), as
+``parley moderation worker --processes N`` runs them. Each loads its engine first; the
+clock starts when all are ready and stops when the last is done.
+
 Latency (``--rate``): a sender commits messages on a fixed schedule while the worker runs
 as the server runs it (polling every ``--poll-ms``); the latency of each decision is the
 store's record of commit → decision, the figure ``parley moderation stats`` reports.
 
-Last line: ``mode=… engine=… mix=… messages=… seconds=… throughput=… p50_ms=… p99_ms=…``.
+Last line: ``mode=throughput engine=… mix=… processes=… messages=… seconds=… throughput=…
+cpu_ms_per_msg=… …`` or ``mode=latency … p50_ms=… p99_ms=…``. ``cpu_ms_per_msg`` is the
+CPU time of the worker process(es) — all threads — per message: the cost that does not
+depend on what else the machine is running (throughput does).
 """
 
 from __future__ import annotations
@@ -30,6 +39,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import multiprocessing
+import multiprocessing.synchronize
+import queue
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -41,6 +53,7 @@ from parley.server.moderation.stats import compute
 from parley.server.moderation.worker import (
     ModerationWorker,
     RulesOnlyModel,
+    Shard,
     WorkerSettings,
     load_moderator,
 )
@@ -107,26 +120,93 @@ async def send_many(
         await asyncio.gather(*batch)
 
 
+def settings(args: argparse.Namespace, shard: Shard | None = None) -> WorkerSettings:
+    return WorkerSettings(
+        batch_size=args.batch_size,
+        control_rate=0.01,
+        decide_ahead=args.decide_ahead,
+        shard=shard or Shard(),
+    )
+
+
 async def throughput(args: argparse.Namespace, store: SqliteStore) -> str:
     people = await users(store, 50)
     await send_many(store, people, args.messages, 0, args.mix)
-    worker = ModerationWorker(
-        store,
-        engine(args.engine),
-        settings=WorkerSettings(batch_size=args.batch_size, control_rate=0.01),
-    )
-    await worker.decider()
-    started = time.perf_counter()
-    drained = await worker.drain()
-    seconds = time.perf_counter() - started
+    if args.processes > 1:
+        drained, seconds, cpu = await asyncio.to_thread(in_processes, args, Path(store.path))
+    else:
+        worker = ModerationWorker(store, engine(args.engine), settings=settings(args))
+        await worker.decider()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        drained = await worker.drain()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     assert drained == args.messages, (drained, args.messages)
     stats = compute(await store.get_moderation_stats_inputs(latency_window=args.messages))
     return (
-        f"mode=throughput engine={args.engine} mix={args.mix} messages={drained} "
-        f"seconds={seconds:.2f} "
-        f"throughput={drained / seconds:.0f} batch_size={args.batch_size} "
-        f"backlog_after={stats.backlog}"
+        f"mode=throughput engine={args.engine} mix={args.mix} processes={args.processes} "
+        f"messages={drained} seconds={seconds:.2f} "
+        f"throughput={drained / seconds:.0f} cpu_ms_per_msg={1000 * cpu / drained:.3f} "
+        f"batch_size={args.batch_size} "
+        f"decide_ahead={args.decide_ahead} backlog_after={stats.backlog}"
     )
+
+
+def in_processes(args: argparse.Namespace, path: Path) -> tuple[int, float, float]:
+    """Drain with ``args.processes`` shard processes; (messages, seconds, CPU seconds)."""
+    context = multiprocessing.get_context("spawn")  # no inherited threads or connections
+    ready = context.Barrier(args.processes + 1)
+    results: multiprocessing.Queue[tuple[int, float]] = context.Queue()
+    workers = [
+        context.Process(
+            target=shard_process, args=(args, path, Shard(k, args.processes), ready, results)
+        )
+        for k in range(args.processes)
+    ]
+    for process in workers:
+        process.start()
+    try:
+        ready.wait(timeout=120)  # every engine loaded (broken if a process died)
+        started = time.perf_counter()
+        drained, cpu = 0, 0.0
+        for _ in workers:
+            while True:
+                try:
+                    count, used = results.get(timeout=1.0)
+                    drained, cpu = drained + count, cpu + used
+                    break
+                except queue.Empty:
+                    if any(p.exitcode not in (None, 0) for p in workers):
+                        raise RuntimeError("a worker process failed (see its traceback)") from None
+        seconds = time.perf_counter() - started
+    finally:
+        for process in workers:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.terminate()
+    return drained, seconds, cpu
+
+
+def shard_process(
+    args: argparse.Namespace,
+    path: Path,
+    shard: Shard,
+    ready: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.Queue[tuple[int, float]],
+) -> None:
+    async def run() -> tuple[int, float]:
+        store = SqliteStore(path)
+        await store.open()
+        try:
+            worker = ModerationWorker(store, engine(args.engine), settings=settings(args, shard))
+            await worker.decider()
+            await asyncio.to_thread(ready.wait, 120)
+            cpu_started = time.process_time()
+            drained = await worker.drain()
+            return drained, time.process_time() - cpu_started
+        finally:
+            await store.close()
+
+    results.put(asyncio.run(run()))
 
 
 async def latency(args: argparse.Namespace, store: SqliteStore) -> str:
@@ -134,7 +214,11 @@ async def latency(args: argparse.Namespace, store: SqliteStore) -> str:
     worker = ModerationWorker(
         store,
         engine(args.engine),
-        settings=WorkerSettings(batch_size=args.batch_size, poll_interval_s=args.poll_ms / 1000),
+        settings=WorkerSettings(
+            batch_size=args.batch_size,
+            poll_interval_s=args.poll_ms / 1000,
+            decide_ahead=args.decide_ahead,
+        ),
     )
     await worker.decider()
     worker.start()
@@ -174,6 +258,8 @@ if __name__ == "__main__":
     parser.add_argument("--engine", choices=("full", "rules"), default="full")
     parser.add_argument("--mix", choices=("chat", "templates"), default="chat")
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--decide-ahead", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=1, help="shard worker processes")
     parser.add_argument("--rate", type=float, default=0.0, help="messages/s (latency mode)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--poll-ms", type=float, default=50.0)

@@ -26,6 +26,7 @@ from parley.shared.errors import ErrorCode, ParleyError
 from .auth import Accounts
 from .connection import Connection, Outbox
 from .event_store import EventStore
+from .event_tail import EventTail
 from .handlers import Services, dispatch, forget_connection
 from .maintenance import run_periodically
 from .rate_limit import SendLimiter, TokenBucket
@@ -54,6 +55,7 @@ class ParleyServer:
         self._server: Server | None = None
         self._maintenance: asyncio.Task[None] | None = None
         self.moderation: ModerationWorker | None = None
+        self.tail: EventTail | None = None
 
     @property
     def port(self) -> int:
@@ -68,14 +70,30 @@ class ParleyServer:
         return f"{scheme}://{self.settings.host}:{self.port}"
 
     async def start(self, *, maintenance: bool = True) -> None:
-        self._server = await serve(
-            self._serve_connection,
-            self.settings.host,
-            self.settings.port,
-            ssl=_ssl_context(self.settings),
-            max_size=WEBSOCKET_MAX_SIZE,
-            compression=None,  # per-connection zlib state would dominate idle memory
-        )
+        if self.settings.event_tail_interval_ms > 0:
+            # Before the first subscriber: the tail starts at the log's end, and an event
+            # committed elsewhere between a subscriber's snapshot and that start would be
+            # in neither.
+            interval_s = self.settings.event_tail_interval_ms / 1000.0
+            self.tail = EventTail(
+                self.services.store, self.services.events.publish, interval_s=interval_s
+            )
+            await self.tail.start()
+            # Another process's event reaches a stream within an interval and a read.
+            self.services.events.gap_wait_s = 2 * interval_s
+        try:
+            self._server = await serve(
+                self._serve_connection,
+                self.settings.host,
+                self.settings.port,
+                ssl=_ssl_context(self.settings),
+                max_size=WEBSOCKET_MAX_SIZE,
+                compression=None,  # per-connection zlib state would dominate idle memory
+            )
+        except BaseException:
+            if self.tail is not None:
+                await self.tail.stop()
+            raise
         if maintenance:
             self._maintenance = asyncio.get_running_loop().create_task(
                 run_periodically(self.services.store, self.settings), name="maintenance"
@@ -88,9 +106,11 @@ class ParleyServer:
         log.info("serving on %s", self.url)
 
     async def close(self) -> None:
-        """Stop accepting, close every connection, stop maintenance, close the store."""
+        """Stop accepting, close every connection, stop the background tasks, close the store."""
         if self.moderation is not None:
             await self.moderation.stop()
+        if self.tail is not None:
+            await self.tail.stop()
         if self._maintenance is not None:
             self._maintenance.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -13,6 +13,14 @@ a read is in flight are gathered for the next read, so the latest state always a
 Each delta names the version it applies to (the previous snapshot's or delta's version)
 and the version it brings the client to: a sequence number up to which the stream had
 seen, and accounted for, every event of the user.
+
+An event can reach a stream twice and out of order: once from the process that
+committed it and again from the event tail (``event_tail``), which reads back every
+event in the log, and another process's event can arrive after a later one of this
+process. So delivery is deduplicated by the exact set of sequence numbers pushed
+(:class:`Delivered`), not by the highest; and an event above a gap is held until the
+missing one arrives (at most ``EventStore.gap_wait_s``, about two tail intervals), so
+the client still gets its events in sequence order and may resume from the highest.
 """
 
 from __future__ import annotations
@@ -57,6 +65,10 @@ Push = Callable[[bytes], None]
 
 _last_event: tuple[UserEvent | None, bytes] = (None, b"")
 
+# Sequence numbers held above a gap before the gap is given up for lost; an event of
+# the gap that still arrives after that is dropped (the next read or resync covers it).
+MAX_HELD_ABOVE_GAP = 256
+
 
 def encode_event(user_event: UserEvent) -> bytes:
     """The event frame of a user event, encoded once for all the user's devices.
@@ -78,6 +90,39 @@ def pushed_as_frame(user_event: UserEvent) -> bool:
     return not isinstance(user_event.event, ConversationChanged)
 
 
+class Delivered:
+    """The sequence numbers a stream has pushed: all up to ``floor``, and some above it.
+
+    Kept exact rather than as a maximum because a lower number may follow a higher one
+    (an event from another process, read by the tail, after this process's own later
+    event) and must still go out, while its second arrival must not.
+    """
+
+    __slots__ = ("_above", "floor")
+
+    def __init__(self, floor: int = 0) -> None:
+        self.floor = floor
+        self._above: set[int] = set()
+
+    def add(self, seq: int) -> bool:
+        """Record a sequence number; False when it was pushed (or given up) before."""
+        if seq <= self.floor or seq in self._above:
+            return False
+        above = self._above
+        if seq == self.floor + 1:
+            self.floor = seq
+        else:
+            above.add(seq)
+            if len(above) <= MAX_HELD_ABOVE_GAP:
+                return True
+            self.floor = min(above)  # the gap below it is not coming: stop holding
+            above.discard(self.floor)
+        while above and self.floor + 1 in above:
+            self.floor += 1
+            above.discard(self.floor)
+        return True
+
+
 class ChatStream:
     """Live events and coalesced chat-state deltas for one subscribed connection.
 
@@ -95,7 +140,11 @@ class ChatStream:
         self._coalesce_s = coalesce_s
         self._loop = asyncio.get_running_loop()
         self._version = -1  # of the last snapshot or delta sent; -1 before the snapshot
-        self._last_seq = 0  # highest event seq delivered (dedupes replay and live)
+        self._delivered = Delivered()  # event seqs pushed (dedupes replay, live, tail)
+        self._in_order = 0  # every event up to here was processed, covered or given up
+        self._held: dict[int, UserEvent] = {}  # above a gap, waiting for the missing one
+        self._gap_wait_s = 0.0  # how long to hold them (0: the tail is off, nothing comes)
+        self._gap_timer: asyncio.TimerHandle | None = None
         self._pending: list[UserEvent] | None = []  # live events held until the snapshot
         # What the client holds, plus changes derived but not yet pushed.
         self._known: dict[str, ConversationSummary] = {}
@@ -121,6 +170,7 @@ class ChatStream:
         between the replay, the snapshot and going live is lost; duplicates are dropped
         by sequence number.
         """
+        self._gap_wait_s = events.gap_wait_s
         self._subscription = events.subscribe(self.user_id, self._on_event)
         replay: list[UserEvent] = []
         resumed = False
@@ -129,11 +179,13 @@ class ChatStream:
             if page.complete:
                 resumed = True
                 replay = [e for e in page.events if e.seq > since]
-            self._last_seq = since if resumed else 0
+            self._delivered = Delivered(since if resumed else 0)
+            self._in_order = since if resumed else 0
         frames = [e for e in replay if pushed_as_frame(e)]
         self._push(encode_bytes(Subscribed(id=request_id, resumed=resumed, replayed=len(frames))))
         for user_event in replay:
-            self._last_seq = max(self._last_seq, user_event.seq)
+            self._delivered.add(user_event.seq)
+            self._in_order = max(self._in_order, user_event.seq)
             if pushed_as_frame(user_event):
                 self._push(encode_event(user_event))
         state = await self._store.get_chat_state(self.user_id)
@@ -153,6 +205,8 @@ class ChatStream:
         self._exact = state.version
         self._see_up_to(state.version)
         self._push(encode_bytes(ChatStateSnapshot(state=state, id=request_id)))
+        self._in_order = max(self._in_order, state.version)
+        self._release_held()
 
     def close(self) -> None:
         self._closed = True
@@ -160,6 +214,8 @@ class ChatStream:
             self._subscription.dispose()
         if self._timer is not None:
             self._timer.cancel()
+        if self._gap_timer is not None:
+            self._gap_timer.cancel()
         if self._flushing is not None:
             self._flushing.cancel()
 
@@ -172,9 +228,40 @@ class ChatStream:
             self._deliver(user_event)
 
     def _deliver(self, user_event: UserEvent) -> None:
-        if user_event.seq <= self._last_seq or self._closed:
+        if self._closed or not self._delivered.add(user_event.seq):
             return
-        self._last_seq = user_event.seq
+        if user_event.seq > self._in_order + 1 and self._gap_wait_s > 0:
+            self._held[user_event.seq] = user_event
+            if self._gap_timer is None:
+                self._gap_timer = self._loop.call_later(self._gap_wait_s, self._give_up_gap)
+            return
+        self._process(user_event)
+        if self._held:
+            self._release_held()
+
+    def _release_held(self) -> None:
+        """Process held events that no longer sit above a gap, in sequence order."""
+        for seq in sorted(self._held):
+            if seq > self._in_order + 1 or self._closed:
+                break
+            self._process(self._held.pop(seq))
+        if not self._held and self._gap_timer is not None:
+            self._gap_timer.cancel()
+            self._gap_timer = None
+
+    def _give_up_gap(self) -> None:
+        """The missing event did not come in time (lost, or from a process the tail does
+        not see yet): go on without it. It is still pushed if it turns up later."""
+        self._gap_timer = None
+        if self._closed or not self._held:
+            return
+        self._in_order = min(self._held) - 1
+        self._release_held()
+        if self._held:
+            self._gap_timer = self._loop.call_later(self._gap_wait_s, self._give_up_gap)
+
+    def _process(self, user_event: UserEvent) -> None:
+        self._in_order = max(self._in_order, user_event.seq)
         if pushed_as_frame(user_event):
             self._push(encode_event(user_event))
         self._see(user_event.seq)

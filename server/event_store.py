@@ -27,6 +27,10 @@ class EventStore:
     def __init__(self) -> None:
         self._subjects: dict[int, Subject[UserEvent]] = {}
         self._observers: dict[int, int] = {}
+        # How long an event may trail later events of its user: those this process
+        # publishes at once, another process's only when the event tail reads them. A
+        # chat stream holds events above a gap that long (0: nothing comes late).
+        self.gap_wait_s = 0.0
 
     def publish(self, events: Iterable[UserEvent]) -> None:
         """Deliver committed events; an observer's failure is logged, not propagated.

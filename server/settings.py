@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     coalesce_ms: float = Field(default=5.0, ge=0)
     max_replay_events: int = Field(default=1000, ge=0)
     max_outbound_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
+    # How often the event log is read for events other processes committed (a separate
+    # moderation worker, `parley user`, another server on the database); 0 turns it off.
+    event_tail_interval_ms: float = Field(default=200.0, ge=0)
 
     # Accounts. Lower argon2 costs only for tests and benchmarks.
     session_days: float = Field(default=30.0, gt=0)

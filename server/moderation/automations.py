@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.server.moderation.categories import CATEGORIES, check_category
-from parley.server.moderation.obfuscation import normalize, word_pattern
+from parley.server.moderation.obfuscation import normalize, skeleton, word_pattern
 from parley.server.moderation.spam import SpamSettings, SpamTracker
 
 
@@ -50,22 +50,43 @@ class CategoryRules:
     score: float
     words: tuple[str, ...]
     patterns: tuple[str, ...]
-    # One alternation of all words (a group per word: the match names the rule), then the
-    # user's patterns one by one (their own groups must not clash with ours).
-    word_regex: re.Pattern[str] | None = field(repr=False)
-    word_rules: dict[str, str] = field(repr=False)
+    # Per word, its regex source and its skeleton (obfuscation.skeleton): a word whose
+    # skeleton is absent from the text's cannot match, so only the words that pass that
+    # test are searched, as one alternation (a group per word: the match names the rule).
+    # Then the user's patterns one by one (their own groups must not clash with ours).
+    word_sources: tuple[str, ...] = field(repr=False)
+    word_keys: tuple[str, ...] = field(repr=False)
     compiled: tuple[tuple[str, re.Pattern[str]], ...] = field(repr=False)
 
-    def first_match(self, text: str) -> str | None:
-        """The id of the first rule of this category that matches ``text``."""
-        if self.word_regex is not None:
-            found = self.word_regex.search(text)
-            if found is not None and found.lastgroup is not None:
-                return self.word_rules[found.lastgroup]
+    def first_match(self, text: str, text_skeleton: str | None = None) -> str | None:
+        """The id of the first rule of this category that matches ``text``.
+
+        Same answer as searching every word: within one alternation the leftmost match
+        wins and, at one position, the first word in list order; words dropped by the
+        skeleton test match nowhere, so leaving them out changes neither.
+        """
+        if self.words:
+            if text_skeleton is None:
+                text_skeleton = skeleton(text)
+            present = tuple(i for i, key in enumerate(self.word_keys) if key in text_skeleton)
+            if present:
+                found = _alternation(self.word_sources, present).search(text)
+                if found is not None and found.lastgroup is not None:
+                    return self._word_rule(int(found.lastgroup[1:]))
         for rule_id, pattern in self.compiled:
             if pattern.search(text):
                 return rule_id
         return None
+
+    def _word_rule(self, index: int) -> str:
+        return f"{self.category}.word:{self.words[index].strip('*')}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _alternation(sources: tuple[str, ...], present: tuple[int, ...]) -> re.Pattern[str]:
+    """The words ``present`` (indices into ``sources``) as one regex, group ``w<index>``
+    each; few distinct subsets occur in practice, so each is compiled once."""
+    return re.compile("|".join(f"(?P<w{i}>{sources[i]})" for i in present))
 
 
 def _compile(category: str, table: dict[str, Any], source: str) -> CategoryRules:
@@ -81,9 +102,8 @@ def _compile(category: str, table: dict[str, Any], source: str) -> CategoryRules
     words = tuple(str(w).casefold() for w in table.get("words", []))
     patterns = tuple(str(p) for p in table.get("patterns", []))
     compiled: list[tuple[str, re.Pattern[str]]] = []
-    word_rules = {f"w{i}": f"{category}.word:{word.strip('*')}" for i, word in enumerate(words)}
-    alternation = "|".join(f"(?P<w{i}>{word_pattern(word)})" for i, word in enumerate(words))
-    word_regex = re.compile(alternation) if words else None
+    sources = tuple(word_pattern(word) for word in words)  # escaped: always compiles
+    keys = tuple(skeleton(word.strip("*")) for word in words)
     for number, pattern in enumerate(patterns):
         try:
             compiled.append((f"{category}.pattern:{number}", re.compile(pattern)))
@@ -91,9 +111,7 @@ def _compile(category: str, table: dict[str, Any], source: str) -> CategoryRules
             raise RulesError(
                 f"{source}: categories.{category}.patterns[{number}] is not a regex: {exc}"
             ) from exc
-    return CategoryRules(
-        category, action, score, words, patterns, word_regex, word_rules, tuple(compiled)
-    )
+    return CategoryRules(category, action, score, words, patterns, sources, keys, tuple(compiled))
 
 
 def _read(path: Path | None) -> tuple[dict[str, Any], str]:
@@ -127,13 +145,9 @@ class RuleSet:
             except ValueError as exc:
                 raise RulesError(f"{source}: {exc}") from exc
             self.categories[name] = _compile(name, table, source)
-        phrases = sorted({normalize(p) for p in allow if p.strip()}, key=len, reverse=True)
-        self._allow = (
-            # Whole words around an allowed phrase are masked; the lookbehind keeps the
-            # search from re-scanning a word from each of its letters.
-            re.compile("|".join(r"(?<![a-z])[a-z]*?" + re.escape(p) + r"[a-z]*" for p in phrases))
-            if phrases
-            else None
+        # Longest first, so that at one position the longest allowed phrase is masked.
+        self._allow_phrases = tuple(
+            sorted({normalize(p) for p in allow if p.strip()}, key=len, reverse=True)
         )
         known = {f.name for f in fields(SpamSettings)}
         unknown = set(spam_table) - known - {"action", "score"}
@@ -151,18 +165,26 @@ class RuleSet:
         return list(self._match_cached(text))
 
     def _match(self, text: str) -> tuple[RuleHit, ...]:
-        normalized = normalize(text)
-        if self._allow is not None:
-            normalized = self._allow.sub(lambda m: " " * len(m.group(0)), normalized)
+        normalized = self._mask_allowed(normalize(text))
+        text_skeleton = skeleton(normalized)
         hits: list[RuleHit] = []
         for name in CATEGORIES:
             rules = self.categories.get(name)
             if rules is None:
                 continue
-            rule_id = rules.first_match(normalized)
+            rule_id = rules.first_match(normalized, text_skeleton)
             if rule_id is not None:
                 hits.append(RuleHit(rule_id, name, rules.action, rules.score))
         return tuple(hits)
+
+    def _mask_allowed(self, normalized: str) -> str:
+        """Blank out whole words around an allowed phrase; only the phrases that occur in
+        the text go into the regex (most texts contain none, and the full alternation
+        costs more than the word rules on a long text)."""
+        present = tuple(p for p in self._allow_phrases if p in normalized)
+        if not present:
+            return normalized
+        return _allow_regex(present).sub(lambda m: " " * len(m.group(0)), normalized)
 
     def check(
         self, text: str, *, sender_id: int, receiver_id: int, sent_at: datetime
@@ -173,6 +195,12 @@ class RuleSet:
         if spam is not None:
             hits.append(RuleHit(spam, "spam", self.spam_action, self.spam_score))
         return hits
+
+
+@functools.lru_cache(maxsize=256)
+def _allow_regex(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # The lookbehind keeps the search from re-scanning a word from each of its letters.
+    return re.compile("|".join(r"(?<![a-z])[a-z]*?" + re.escape(p) + r"[a-z]*" for p in phrases))
 
 
 def strongest(hits: list[RuleHit]) -> RuleHit | None:

@@ -313,48 +313,113 @@ def _pipeline_store(store: Any) -> Any:
     return store
 
 
-@moderation.command()
-@_database_option
-@click.option("--batch-size", type=click.IntRange(1, 10_000), default=256, show_default=True)
-def worker(database_url: str | None, batch_size: int) -> None:
-    """Run the moderation worker as its own process until interrupted.
-
-    The server runs one in-process by default; extra workers are safe (a decision is applied
-    once). Events this process raises are in the users' durable logs: connected users see
-    them when they next resync, as there is no backplane to the server's subscribers yet.
-    """
+def _worker_process(database_url: str | None, batch_size: int, shard_text: str) -> None:
+    """One worker until SIGINT or SIGTERM: ``worker`` itself, or each of its --processes
+    (a module-level function, so that a spawned process can import it)."""
     import signal
+    from dataclasses import replace
 
     from parley.server.cli import _opened_store, _run, _settings
     from parley.server.moderation.worker import (
         ModerationWorker,
+        Shard,
         load_moderator,
         worker_settings,
     )
 
     settings = _settings(database_url=database_url)
-    tuned = worker_settings(settings)
+    shard = Shard.parse(shard_text)
+    tuned = replace(worker_settings(settings), batch_size=batch_size, shard=shard)
 
     async def run() -> None:
         async with _opened_store(settings) as store:
-            from dataclasses import replace
-
-            pipeline = ModerationWorker(
-                _pipeline_store(store),
-                load=load_moderator,
-                settings=replace(tuned, batch_size=batch_size),
-            )
+            pipeline = ModerationWorker(_pipeline_store(store), load=load_moderator, settings=tuned)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
             pipeline.start()
-            click.echo(f"moderation worker on {settings.database_url}", err=True)
+            click.echo(f"moderation worker {shard} on {settings.database_url}", err=True)
             await stop.wait()
             await pipeline.stop()
-            click.echo(f"decided {pipeline.decided} messages", err=True)
+            click.echo(f"moderation worker {shard}: decided {pipeline.decided} messages", err=True)
 
     _run(run())
+
+
+@moderation.command()
+@_database_option
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=256, show_default=True)
+@click.option(
+    "--shard",
+    default="0/1",
+    show_default=True,
+    metavar="K/N",
+    help="Take only messages whose id is K modulo N; run one worker for each K.",
+)
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Start N worker processes, shards 0/N to N-1/N, and stop them together.",
+)
+def worker(database_url: str | None, batch_size: int, shard: str, processes: int) -> None:
+    """Run the moderation worker as its own process until interrupted.
+
+    The server runs one in-process by default; extra workers are safe (a decision is applied
+    once). Events this process raises go to the users' durable logs, which every server
+    on the database tails (event_tail_interval_ms): connected users get them live.
+
+    For throughput, run several: --processes N here, or N workers on any machines each
+    with its own --shard K/N. Every shard must run, or its share of the queue waits.
+    """
+    import multiprocessing
+    import multiprocessing.connection
+    import signal
+
+    from parley.server.moderation.worker import Shard, ShardError
+
+    try:
+        Shard.parse(shard)
+    except ShardError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
+    if processes == 1:
+        _worker_process(database_url, batch_size, shard)
+        return
+    if shard != "0/1":
+        raise click.UsageError("--processes N starts shards 0/N to N-1/N; leave out --shard")
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copied threads
+    children = [
+        context.Process(
+            target=_worker_process,
+            args=(database_url, batch_size, f"{k}/{processes}"),
+            name=f"moderation-worker-{k}",
+        )
+        for k in range(processes)
+    ]
+
+    def stop_children(signum: int, frame: object) -> None:
+        for child in children:
+            if child.is_alive():
+                child.terminate()  # SIGTERM: the child finishes its batch and stops
+
+    signal.signal(signal.SIGINT, stop_children)
+    signal.signal(signal.SIGTERM, stop_children)
+    for child in children:
+        child.start()
+    running = list(children)
+    failed = False
+    while running:
+        multiprocessing.connection.wait([c.sentinel for c in running])
+        for child in [c for c in running if c.exitcode is not None]:
+            running.remove(child)
+            if child.exitcode != 0 and not failed:
+                failed = True  # one shard down leaves its share waiting: stop them all
+                click.echo(f"{child.name} exited with {child.exitcode}; stopping", err=True)
+                stop_children(signal.SIGTERM, None)
+    if failed:
+        raise SystemExit(1)
 
 
 @moderation.command()

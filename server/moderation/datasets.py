@@ -66,6 +66,10 @@ def datasets_dir() -> Path:
 
 
 def dataset(name: str) -> DataSet:
+    """The set called ``name``; ``handwritten/<file>`` is one file of the handwritten set."""
+    if name.startswith(HANDWRITTEN.name + "/"):
+        _handwritten_file(name)
+        return HANDWRITTEN
     for item in (*DATASETS, HANDWRITTEN):
         if item.name == name:
             return item
@@ -91,12 +95,29 @@ def read_jsonl(path: Path, source: str) -> list[Example]:
     return examples
 
 
+def handwritten_files() -> list[Path]:
+    """Every file of the handwritten set, in a fixed order (training must be reproducible)."""
+    return sorted(HANDWRITTEN_DIR.glob("*.jsonl"))
+
+
+def _handwritten_file(name: str) -> Path:
+    stem = name.split("/", 1)[1]
+    path = HANDWRITTEN_DIR / f"{stem}.jsonl"
+    if not path.is_file():
+        known = ", ".join(f"{HANDWRITTEN.name}/{p.stem}" for p in handwritten_files())
+        raise ValueError(f"unknown handwritten file {name!r}; known: {known}")
+    return path
+
+
 def load(name: str) -> list[Example]:
-    """All examples of one data set (public or ``handwritten``)."""
+    """All examples of one data set (public or ``handwritten``), or of one handwritten file
+    (``handwritten/benign``: tests train on a slice instead of the whole set)."""
     dataset(name)
+    if name.startswith(HANDWRITTEN.name + "/"):
+        return read_jsonl(_handwritten_file(name), HANDWRITTEN.name)
     if name == HANDWRITTEN.name:
         examples: list[Example] = []
-        for path in sorted(HANDWRITTEN_DIR.glob("*.jsonl")):
+        for path in handwritten_files():
             examples.extend(read_jsonl(path, HANDWRITTEN.name))
         return examples
     path = datasets_dir() / f"{name}.jsonl"

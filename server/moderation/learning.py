@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import platformdirs
@@ -32,14 +32,19 @@ import platformdirs
 from parley.server.moderation import metrics
 from parley.server.moderation.categories import CATEGORIES
 from parley.server.moderation.model import (
+    CASCADE_FILE,
     ENCODER_FILE,
     METADATA_FILE,
     TOKENIZER_FILE,
     WEIGHTS_FILE,
+    Heads,
     ModerationModel,
     shipped_model_dir,
 )
 from parley.server.store.moderation import TrainingLabel
+
+if TYPE_CHECKING:
+    from parley.server.moderation.training import Corpus
 
 ACTIVE_FILE = "active.json"
 HELD_OUT_EVERY = 5  # message ids divisible by this are held out for evaluation
@@ -195,8 +200,13 @@ def train_candidate(
     base_names: Sequence[str] | None,
     encoder_dir: Path,
     cache_dir: Path | None = None,
-) -> int:
-    """Fit new heads on the base sets plus confirmed labels into ``folder``; rows used."""
+) -> tuple[Heads, Corpus]:
+    """Fit new heads on the base sets plus confirmed labels into ``folder``.
+
+    The overall score combines the heads as the shipped model's does. Returns the heads
+    and the training corpus, from which :func:`add_cascade` distils the cheap stage once
+    the operating threshold is known.
+    """
     from parley.server.moderation import datasets, training
     from parley.server.moderation.encoder import SentenceEncoder
 
@@ -223,12 +233,28 @@ def train_candidate(
         )  # reviewed labels weigh like the team's handwritten rows: few but on-domain
     else:
         corpus = base
-    heads = training.fit_heads(corpus, training.TrainingConfig())
+    heads = training.fit_combined(corpus, training.TrainingConfig())
     folder.mkdir(parents=True, exist_ok=True)
     heads.save(folder / WEIGHTS_FILE)
     for name in (ENCODER_FILE, TOKENIZER_FILE):
         _link_or_copy(encoder_dir / name, folder / name)
-    return len(corpus.examples)
+    return heads, corpus
+
+
+def add_cascade(folder: Path, heads: Heads, corpus: Corpus, threshold: float) -> dict[str, Any]:
+    """Distil the cheap first stage for a version, by the shipped model's rule.
+
+    What it must (almost) never skip starts where this version's uncertain band starts:
+    ``UNCERTAIN_RATIO`` × its operating threshold (0.3 for the shipped model's 0.5).
+    Returns the cascade's metadata.
+    """
+    from parley.server.moderation import training
+
+    config = training.TrainingConfig()
+    watch = training.UNCERTAIN_RATIO * threshold
+    cascade = training.fit_cascade(heads, corpus, config, watch=watch)
+    cascade.save(folder / CASCADE_FILE)
+    return training.cascade_metadata(cascade, config, watch)
 
 
 def retrain(
@@ -253,11 +279,15 @@ def retrain(
     current = _load(current_dir)
     encoder_dir = current_dir or shipped_model_dir()
     folder = registry.root / version
-    rows = train_candidate(
+    heads, corpus = train_candidate(
         folder, train, base_names=base_names, encoder_dir=encoder_dir, cache_dir=cache_dir
     )
     provisional = {"version": version, "operating_threshold": 0.5}
     (folder / METADATA_FILE).write_text(json.dumps(provisional), "utf-8")
+    # The threshold from the heads alone decides where the cascade must not skip; then
+    # the version is judged as it will run, cheap stage included.
+    threshold = evaluate(ModerationModel(folder, cascade=False), held_out, max_fpr).threshold
+    cascade = add_cascade(folder, heads, corpus, threshold)
     candidate_eval = evaluate(ModerationModel(folder), held_out, max_fpr)
     current_eval = evaluate(current, held_out, max_fpr)
     activated = candidate_eval.not_worse_than(current_eval)
@@ -271,6 +301,7 @@ def retrain(
             "reviewed_labels": len(train),
         },
         "held_out_reviewed": len(held_out),
+        "cascade": cascade,
         "average_precision": _finite(candidate_eval.average_precision),
         "compared_with": {
             "version": current_eval.version,
@@ -295,7 +326,7 @@ def retrain(
         candidate=candidate_eval,
         current=current_eval,
         activated=activated,
-        trained_rows=rows,
+        trained_rows=len(corpus.examples),
         held_out_rows=len(held_out),
     )
 

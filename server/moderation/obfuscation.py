@@ -13,7 +13,9 @@ import unicodedata
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                        "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"})  # fmt: skip
-_TOKEN = re.compile(r"[\w@$!|€*]+")
+# A whole token (a maximal run of these characters) with at least one leetspeak character
+# in it: the others are left as they are, so only these need the Python callback.
+_LEET_TOKEN = re.compile(r"(?<![\w@$!|€*])[\w@$!|€*]*?[013457@$!|€][\w@$!|€*]*")
 _SPACED_LETTERS = re.compile(r"(?<![a-z])(?:[a-z][ ._\-~+]){2,}[a-z](?![a-z])")
 _SEPARATORS = re.compile(r"[ ._\-~+]")
 _SPACE = re.compile(r"\s+")
@@ -31,9 +33,14 @@ def _deleet(token: re.Match[str]) -> str:
 
 def normalize(text: str) -> str:
     """Lower-case ASCII-ish text with leetspeak decoded and spaced-out letters joined."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = _TOKEN.sub(_deleet, text)
+    if text.isascii():  # the common case: Unicode normalisation would change nothing
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+    text = _LEET_TOKEN.sub(_deleet, text)
     text = _SPACED_LETTERS.sub(lambda m: _SEPARATORS.sub("", m.group(0)), text)
     return _SPACE.sub(" ", text).strip()
 
@@ -65,3 +72,20 @@ def word_pattern(entry: str) -> str:
     head = "" if prefix else r"(?<![a-z])"
     tail = "" if suffix else r"(?![a-z])"
     return head + body + tail
+
+
+_SKELETON_DROP = re.compile(r"[._\-~+']")
+_SKELETON_VOWELS = str.maketrans(dict.fromkeys("aeiou", "*"))
+_RUNS = re.compile(r"(.)\1+", re.DOTALL)
+
+
+def skeleton(text: str) -> str:
+    """A lossy key of :func:`normalize` output (or of a word-list entry's core) for a cheap
+    necessary test before the word regexes: separators dropped, vowels and ``*`` merged
+    into ``*``, runs of one character collapsed.
+
+    Whatever :func:`word_pattern` matches in a text is, mapped this way, the entry's
+    skeleton; so an entry whose skeleton is not a substring of the text's skeleton cannot
+    match, and the regex search (the costly part of tier 1 on long texts) can be skipped.
+    """
+    return _RUNS.sub(r"\1", _SKELETON_DROP.sub("", text).translate(_SKELETON_VOWELS))

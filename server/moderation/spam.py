@@ -8,9 +8,10 @@ keys (least recently used first).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,15 @@ from parley.server.moderation.obfuscation import normalize
 URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|io|ru|xyz|biz|info|top|co)\b\S*")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class _TextFacts:
+    """What the heuristics need from a text alone, computed once per distinct text."""
+
+    links: int
+    digest: str | None  # of the normalised text, when long enough to be a campaign
+    single_hit: str | None  # the first single-message heuristic it trips
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,9 @@ class SpamTracker:
         window, keys = self.settings.window_seconds, self.settings.max_tracked_keys
         self._texts = _WindowedCounter(window, keys)
         self._links = _WindowedCounter(window, keys)
+        self._repeated_char = re.compile(rf"(.)\1{{{self.settings.repeated_char_run - 1},}}")
+        # Spam and chatter repeat texts; only the windowed counters need each message.
+        self._facts = functools.lru_cache(maxsize=4096)(self._text_facts)
 
     @property
     def tracked_keys(self) -> int:
@@ -79,19 +92,25 @@ class SpamTracker:
         """Record the message and return the id of the first heuristic it trips, or None."""
         s = self.settings
         at = sent_at.timestamp()
-        links = len(URL.findall(text))
+        facts = self._facts(text)
         hit: str | None = None
-        skeleton = normalize(text)
-        if len(skeleton) >= s.same_text_min_chars:
-            digest = hashlib.blake2b(skeleton.encode(), digest_size=12).hexdigest()
-            events = self._texts.add(digest, at, receiver_id)
+        if facts.digest is not None:
+            events = self._texts.add(facts.digest, at, receiver_id)
             if len({receiver for _, receiver in events}) >= s.same_text_receivers:
                 hit = "spam.same_text_many_receivers"
-        if links:
-            sent = self._links.add(str(sender_id), at, links)
+        if facts.links:
+            sent = self._links.add(str(sender_id), at, facts.links)
             if hit is None and sum(count for _, count in sent) >= s.links_per_sender:
                 hit = "spam.link_flood_sender"
-        return hit or self._single_message(text, links)
+        return hit or facts.single_hit
+
+    def _text_facts(self, text: str) -> _TextFacts:
+        links = len(URL.findall(text))
+        skeleton = normalize(text)
+        digest = None
+        if len(skeleton) >= self.settings.same_text_min_chars:
+            digest = hashlib.blake2b(skeleton.encode(), digest_size=12).hexdigest()
+        return _TextFacts(links, digest, self._single_message(text, links))
 
     def _single_message(self, text: str, links: int) -> str | None:
         s = self.settings
@@ -99,14 +118,14 @@ class SpamTracker:
             return "spam.link_flood_message"
         letters = _LETTER.findall(text)
         if len(letters) >= s.caps_min_letters:
-            upper = sum(1 for c in letters if c.isupper())
+            upper = sum(map(str.isupper, letters))
             if upper / len(letters) >= s.caps_ratio:
                 return "spam.excessive_caps"
-        if re.search(rf"(.)\1{{{s.repeated_char_run - 1},}}", text):
+        if self._repeated_char.search(text):
             return "spam.repeated_characters"
         words = [w.lower() for w in _WORD.findall(text)]
         if len(words) >= s.repeated_word_min:
-            most = max(words.count(w) for w in set(words))
+            most = max(Counter(words).values())
             if most / len(words) >= s.repeated_word_ratio:
                 return "spam.repeated_words"
         return None

@@ -119,7 +119,8 @@ class Corpus:
                 step(f"embedded {name}", 1)
         labels_sources: list[str] = []
         for name, block in zip(names, blocks, strict=True):
-            labels_sources.extend([name] * len(block))
+            # "handwritten/benign" is a slice of the handwritten set and weighs like it
+            labels_sources.extend([datasets.dataset(name).name] * len(block))
         sources = np.array(labels_sources)
         return cls(
             examples, np.vstack(blocks) if blocks else np.zeros((0, 384), np.float32), sources
@@ -263,17 +264,24 @@ def fit_combined(corpus: Corpus, config: TrainingConfig, step: Step | None = Non
     )
 
 
-CASCADE_WATCH = 0.3
-"""Full-model scores from here up (the uncertain band at the default ratio 0.6 × 0.5) are
-what the cascade must (almost) never skip."""
+UNCERTAIN_RATIO = 0.6
+"""The uncertain band starts at this share of the operating threshold (the default of
+``ModerationSettings.uncertain_ratio``)."""
+CASCADE_WATCH = UNCERTAIN_RATIO * 0.5
+"""Full-model scores from here up (the uncertain band of a model whose operating threshold
+is 0.5) are what the cascade must (almost) never skip."""
 
 
-def fit_cascade(heads: Heads, corpus: Corpus, config: TrainingConfig) -> Cascade:
+def fit_cascade(
+    heads: Heads, corpus: Corpus, config: TrainingConfig, watch: float = CASCADE_WATCH
+) -> Cascade:
     """Distil the full model's overall logit into a ridge regression over its n-grams.
 
     The skip threshold comes from a fit without the validation split: the cheap score
     below which at most ``cascade_max_missed`` of the validation rows the full model puts
-    at 0.3 or above fall (capped at ``cascade_skip_cap``). Deterministic like the heads.
+    at ``watch`` or above fall (capped at ``cascade_skip_cap``). ``watch`` is where the
+    uncertain band starts: 0.3 for a model centred on 0.5, ``UNCERTAIN_RATIO`` × its
+    threshold for a retrained version. Deterministic like the heads.
     """
     from sklearn.linear_model import Ridge
 
@@ -283,7 +291,7 @@ def fit_cascade(heads: Heads, corpus: Corpus, config: TrainingConfig) -> Cascade
     held = validation_mask(corpus, config.validation_share)
     probe = Ridge(alpha=config.cascade_alpha).fit(features[~held], target[~held])
     cheap = 1.0 / (1.0 + np.exp(-probe.predict(features[held])))
-    watched = np.sort(cheap[full[held] >= CASCADE_WATCH])
+    watched = np.sort(cheap[full[held] >= watch])
     index = int(np.floor(config.cascade_max_missed * len(watched)))
     skip_below = float(watched[index]) if len(watched) else 0.0
     skip_below = min(skip_below, config.cascade_skip_cap)
@@ -296,14 +304,16 @@ def fit_cascade(heads: Heads, corpus: Corpus, config: TrainingConfig) -> Cascade
     )
 
 
-def cascade_metadata(cascade: Cascade, config: TrainingConfig) -> dict[str, Any]:
+def cascade_metadata(
+    cascade: Cascade, config: TrainingConfig, watch: float = CASCADE_WATCH
+) -> dict[str, Any]:
     return {
         "file": CASCADE_FILE,
         "skip_below": cascade.skip_below,
         "rule": (
             "ridge regression of the full model's overall logit on the n-gram features; "
             f"encoder skipped below the cheap score that lets at most {config.cascade_max_missed}"
-            f" of the validation rows the full model scores >= {CASCADE_WATCH} through"
+            f" of the validation rows the full model scores >= {round(watch, 6)} through"
             f" (capped at {config.cascade_skip_cap})"
         ),
     }

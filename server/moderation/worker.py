@@ -9,8 +9,9 @@ at once.
 
 In the server (the default) the worker is an asyncio task whose events go straight to
 the server's event store. As a separate process (``parley moderation worker``) it has no
-connection to the server's subscribers: its events are in the users' durable event logs,
-and connected users see them when they next resync (a Redis backplane comes later).
+connection to the server's subscribers: its events go to the users' durable event logs,
+which each server tails (``parley.server.event_tail``), so connected users still get
+them live, about one tail interval later.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from parley.server.moderation.bands import Decision, ReviewPriority, Verdict
 from parley.server.moderation.decision import Message as Candidate
@@ -49,6 +51,50 @@ class Decider(Protocol):
     async def decide_many(self, messages: Sequence[Candidate]) -> list[Decision]: ...
 
 
+class ShardError(ValueError):
+    """A shard given on the command line or in settings is not ``k/n`` with 0 ≤ k < n."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """The slice of the queue one worker takes: message ids ≡ ``index`` (mod ``count``).
+
+    By id rather than by conversation or sender: ids are dense and arrive in order, so
+    every shard gets an even share of any burst, and a worker can tell its rows apart
+    without another query. The spam heuristics then see 1/n of the traffic each; a
+    campaign of identical texts to many receivers still trips them in every shard,
+    after n times as many messages at most.
+    """
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not 0 <= self.index < self.count:
+            raise ShardError(
+                f"shard {self.index}/{self.count}: need 0 ≤ k < n (for example 0/2 and 1/2)"
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"k/n"``, as ``parley moderation worker --shard`` takes it."""
+        index, slash, count = text.partition("/")
+        try:
+            if not slash:
+                raise ValueError(text)
+            return cls(int(index), int(count))
+        except ShardError:
+            raise
+        except ValueError:
+            raise ShardError(f"shard {text!r}: expected k/n, for example 0/2") from None
+
+    def owns(self, message_id: int) -> bool:
+        return message_id % self.count == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerSettings:
     batch_size: int = 256
@@ -57,6 +103,10 @@ class WorkerSettings:
     control_rate: float = 0.01  # share of auto-approved messages sampled as control items
     retry_delay_s: float = 1.0  # after the store or the engine failed
     sweep_interval_s: float = 30.0  # rescan from the start for ids committed out of order
+    shard: Shard = Shard()
+    # Batches being decided at once while an earlier one commits: the next batch's rules
+    # and n-gram features (Python) overlap the previous batch's encoder (which is not).
+    decide_ahead: int = 2
 
 
 class RulesOnlyModel(ModerationModel):
@@ -162,16 +212,27 @@ class ModerationWorker:
         """Look at the queue now rather than after the idle poll interval."""
         self._wake.set()
 
-    async def _fetch(self, after_id: int) -> list[Message]:
-        return await self.store.get_unmoderated_messages(
-            after_id=after_id, limit=self.settings.batch_size
+    async def _fetch(self, after_id: int) -> tuple[list[Message], int | None]:
+        """This worker's share of the next rows after ``after_id``, and the last id read
+        (None when the queue has nothing after it)."""
+        shard = self.settings.shard
+        rows = await self.store.get_unmoderated_messages(
+            after_id=after_id, limit=self.settings.batch_size * shard.count
         )
+        if not rows:
+            return [], None
+        if shard.count > 1:
+            return [m for m in rows if shard.owns(m.id)], rows[-1].id
+        return rows, rows[-1].id
 
-    async def _decide(self, batch: list[Message]) -> list[DecisionRecord]:
+    async def _decide(self, batch: list[Message]) -> list[Decision]:
         decider = await self.decider()
-        decisions = await decider.decide_many(
+        return await decider.decide_many(
             [Candidate(m.text, m.sender_id, m.receiver_id, m.sent_at) for m in batch]
         )
+
+    def _records(self, batch: list[Message], decisions: list[Decision]) -> list[DecisionRecord]:
+        """Records in batch order (the control sample draws from ``rng`` in that order)."""
         rate = self.settings.control_rate
         return [
             to_record(m, d, control=rate > 0 and self.rng.random() < rate)
@@ -179,47 +240,76 @@ class ModerationWorker:
         ]
 
     async def _apply(self, records: list[DecisionRecord], last_id: int) -> None:
-        outcome = await self.store.apply_moderation_decisions(
-            records, votes_needed=self.settings.votes_needed
-        )
+        if records:
+            outcome = await self.store.apply_moderation_decisions(
+                records, votes_needed=self.settings.votes_needed
+            )
+            self.decided += len(outcome.applied)
+            if self.publish is not None and outcome.events:
+                self.publish(outcome.events)
         self.cursor = max(self.cursor, last_id)
-        self.decided += len(outcome.applied)
-        if self.publish is not None and outcome.events:
-            self.publish(outcome.events)
 
     async def step(self) -> int:
         """Decide and apply one batch after the cursor; how many messages it took."""
-        batch = await self._fetch(self.cursor)
-        if batch:
-            await self._apply(await self._decide(batch), batch[-1].id)
+        batch, last_id = await self._fetch(self.cursor)
+        if last_id is not None:
+            records = self._records(batch, await self._decide(batch)) if batch else []
+            await self._apply(records, last_id)
         return len(batch)
 
     async def drain(self) -> int:
         """Run batches until the queue (after the cursor) is empty; the total taken.
 
-        Pipelined: the next batch is fetched and decided while the previous one is being
-        committed by the store's writer, so a batch costs max(decide, apply), not their
-        sum. Applies stay in order, one at a time; the cursor moves only after a commit.
+        Pipelined: up to ``decide_ahead`` batches are being decided while the previous one
+        is committed by the store's writer, so a batch costs about the slowest of its
+        stages, not their sum. Decisions start in id order (the spam state sees messages
+        in that order); applies stay in order, one at a time; the cursor moves only after
+        a commit.
         """
         total = 0
         reached = self.cursor
+        ahead: deque[tuple[asyncio.Future[list[Decision]] | None, list[Message], int]] = deque()
         applying: asyncio.Future[None] | None = None
+        exhausted = False
         try:
-            while batch := await self._fetch(reached):
-                records = await self._decide(batch)
+            while True:
+                while not exhausted and len(ahead) < max(self.settings.decide_ahead, 1):
+                    batch, last_id = await self._fetch(reached)
+                    if last_id is None:
+                        exhausted = True
+                        break
+                    ahead.append(
+                        (
+                            asyncio.ensure_future(self._decide(batch)) if batch else None,
+                            batch,
+                            last_id,
+                        )
+                    )
+                    reached = last_id
+                if not ahead:
+                    break
+                deciding, batch, last_id = ahead.popleft()
+                records = [] if deciding is None else self._records(batch, await deciding)
                 if applying is not None:
                     await applying
-                applying = asyncio.ensure_future(self._apply(records, batch[-1].id))
-                reached = batch[-1].id
+                applying = asyncio.ensure_future(self._apply(records, last_id))
                 total += len(batch)
             if applying is not None:
                 await applying
         finally:
-            if applying is not None and not applying.done():
-                # failing or cancelled: let the write in flight settle before giving up
-                await asyncio.wait([applying])
-                if not applying.cancelled():
-                    applying.exception()  # retrieved: the original error is what propagates
+            # failing or cancelled: let the work in flight settle before giving up; the
+            # original error is what propagates (the others are retrieved, not raised)
+            pending: list[asyncio.Future[Any]] = [f for f, _, _ in ahead if f is not None]
+            if applying is not None:
+                pending.append(applying)
+            for future in pending:
+                if future is not applying:
+                    future.cancel()
+            if unsettled := [f for f in pending if not f.done()]:
+                await asyncio.wait(unsettled)
+            for future in pending:
+                if not future.cancelled():
+                    future.exception()
         return total
 
     async def run(self) -> None:

@@ -68,6 +68,25 @@ class EventsPage(msgspec.Struct, frozen=True, kw_only=True):
     last_seq: int
 
 
+class LoggedEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A user event with its place in the whole database's event log."""
+
+    position: int  # rises with each event appended, across all users and processes
+    event: UserEvent
+
+
+class EventLogPage(msgspec.Struct, frozen=True, kw_only=True):
+    """Events of every user after a log position, in log order.
+
+    ``head`` is the position to read after next: the last event's, else ``after`` (or,
+    asked with ``after=None``, the log's current end). Positions are never reused, even
+    once pruning has emptied the log.
+    """
+
+    events: list[LoggedEvent]
+    head: int
+
+
 class StateSlice(msgspec.Struct, frozen=True, kw_only=True):
     """Some conversations of a user read at one version, for a chat-state delta."""
 
@@ -189,6 +208,15 @@ class Store(Protocol):
     async def get_message(self, message_id: int) -> Message | None: ...
 
     async def get_events_since(self, user_id: int, seq: int, *, limit: int) -> EventsPage: ...
+
+    async def get_events_after(self, after: int | None, *, limit: int) -> EventLogPage:
+        """GetEventsAfter: up to ``limit`` events of any user after a log position.
+
+        How a server hears of events other processes committed (``event_tail``).
+        ``after=None`` returns no events, only the log's current end to start from.
+        Positions rise in commit order on SQLite (one writer); on SQL Server they are
+        handed out before commit, so one may appear after a higher one was read.
+        """
 
     # --- maintenance ---------------------------------------------------------------
     async def archive_messages(self, *, older_than: datetime, batch_size: int) -> int:

@@ -1,11 +1,13 @@
 """The store operations of the moderation pipeline, named after the procedures they mirror.
 
 Kept apart from :class:`~parley.server.store.interface.Store` because a backend may serve
-chat before it serves moderation (SQL Server's procedures for these are still to come:
-see docs/moderation.md). Every write is one transaction: ApplyModerationDecisions sets the
-status, records the decision, queues the review item and appends the events together,
-and does nothing for a message that is no longer unspecified, so a worker that crashes
-and decides the same messages again neither loses nor double-applies a decision.
+chat before it serves moderation (the server checks ``isinstance(store, ModerationStore)``
+before starting the worker); SQLite (``sqlite_moderation``) and SQL Server
+(``mssql_moderation``) both implement it. Every write is one transaction:
+ApplyModerationDecisions sets the status, records the decision, queues the review item
+and appends the events together, and does nothing for a message that is no longer
+unspecified, so a worker that crashes and decides the same messages again neither loses
+nor double-applies a decision.
 """
 
 from __future__ import annotations

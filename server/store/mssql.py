@@ -5,7 +5,9 @@ Every operation is one call of its procedure in ``sql/mssql/procedures`` (the ta
 hot tables, interpreted for those that may reach the disk-based cold table. pyodbc
 blocks, so calls run on a thread pool with one pooled connection each, through the one
 retry loop of ``mssql_errors``; the rows come back as the same domain objects the SQLite
-store builds (``mssql_rows``).
+store builds (``mssql_rows``). The moderation pipeline's operations
+(:class:`~parley.server.store.moderation.ModerationStore`) come from the
+``mssql_moderation`` mixin, through the same plumbing.
 
 Settings: ``PARLEY_DATABASE_URL`` (forms in ``mssql_url``), and
 ``PARLEY_MSSQL_DELAYED_DURABILITY=true`` to trade durability for commit latency: the
@@ -42,14 +44,17 @@ from parley.shared.models import (
 from . import mssql_procedures as procs
 from .interface import (
     Credentials,
+    EventLogPage,
     EventsPage,
     HistoryPage,
+    LoggedEvent,
     SendOutcome,
     SessionInfo,
     StateSlice,
     WriteResult,
 )
 from .mssql_errors import DEFAULT_RETRY, RetryPolicy, run_with_retries
+from .mssql_moderation import MssqlModerationStore
 from .mssql_pool import Connection, ConnectionPool, connect, import_pyodbc
 from .mssql_rows import (
     event_from_row,
@@ -98,7 +103,7 @@ def _result_sets(cursor: Any) -> ResultSets:
             return sets
 
 
-class MssqlStore:
+class MssqlStore(MssqlModerationStore):
     """Parley's store on a SQL Server database shared by any number of Parley servers."""
 
     def __init__(
@@ -440,6 +445,18 @@ class MssqlStore:
         contiguous = (events[0].seq == seq + 1) if events else seq == last_seq
         complete = contiguous and seq <= last_seq and (not events or events[-1].seq == last_seq)
         return EventsPage(events=events, complete=complete, last_seq=last_seq)
+
+    async def get_events_after(self, after: int | None, *, limit: int) -> EventLogPage:
+        # Positions come from an IDENTITY, never reused once handed out: the head only
+        # needs reading (a scan of the log's index) when a tail starts.
+        sets = await self._call(procs.GET_EVENTS_AFTER, after, max(limit, 0))
+        rows = sets[0] if sets else []
+        if after is None:
+            return EventLogPage(events=[], head=int(rows[0][0]) if rows else 0)
+        events = [
+            LoggedEvent(position=int(row[0]), event=event_from_row(tuple(row)[1:])) for row in rows
+        ]
+        return EventLogPage(events=events, head=events[-1].position if events else after)
 
     # --- maintenance -----------------------------------------------------------------
     async def archive_messages(self, *, older_than: datetime, batch_size: int) -> int:

@@ -293,6 +293,11 @@ def upgrade(dsn: str | None, dry_run: bool = False) -> str:
 
 
 PARLEY_TABLES = (
+    "ReviewVote",
+    "ReviewItem",
+    "ModerationDecision",
+    "ModerationAudit",
+    "TrainingExample",
     "UserEvent",
     "MessageIdempotency",
     "MessageFlag",

@@ -112,6 +112,7 @@ GET_HISTORY_PAGE = _p(
 )
 GET_MESSAGE = _p("GetMessage", "MessageId", native=False)
 GET_EVENTS_SINCE = _p("GetEventsSince", "UserId", "Seq", "Limit")
+GET_EVENTS_AFTER = _p("GetEventsAfter", "EventId", "Limit")
 ARCHIVE_MESSAGES = _p("ArchiveMessages", "OlderThan", "BatchSize", native=False)
 PRUNE_EVENTS = _p("PruneEvents", "OlderThan")
 
@@ -141,6 +142,72 @@ STORE_OPERATIONS: dict[str, Procedure] = {
     "get_history_page": GET_HISTORY_PAGE,
     "get_message": GET_MESSAGE,
     "get_events_since": GET_EVENTS_SINCE,
+    "get_events_after": GET_EVENTS_AFTER,
     "archive_messages": ARCHIVE_MESSAGES,
     "prune_events": PRUNE_EVENTS,
+}
+
+# --- the moderation pipeline (parley.server.store.moderation.ModerationStore) -------------
+GET_UNMODERATED_MESSAGES = _p("GetUnmoderatedMessages", "AfterId", "Limit")
+APPLY_MODERATION_DECISIONS = _p(
+    "ApplyModerationDecisions", "Decisions", "VotesNeeded", "Now", native=False
+)
+FLAG_MESSAGE_FOR_REVIEW = _p(
+    "FlagMessageForReview",
+    "UserId",
+    "MessageId",
+    "Reason",
+    "VotesNeeded",
+    "FlagBasePriority",
+    "FlagStep",
+    "FlagMaxPriority",
+    "Now",
+    native=False,
+)
+LIST_REVIEW_QUEUE = _p(
+    "ListReviewQueue", "State", "Source", "Category", "MinPriority", "Limit", native=False
+)
+GET_REVIEW_ITEM = _p("GetReviewItem", "ItemId", native=False)
+CLAIM_REVIEW_ITEM = _p(
+    "ClaimReviewItem",
+    "ModeratorId",
+    "ItemId",
+    "LeaseUntil",
+    "Now",
+    "State",
+    "Source",
+    "Category",
+    "MinPriority",
+    native=False,
+)
+CAST_REVIEW_VOTE = _p(
+    "CastReviewVote",
+    "ModeratorId",
+    "ItemId",
+    "Vote",
+    "Category",
+    "Now",
+    "HiddenCategories",
+    native=False,
+)
+APPEND_AUDIT_LOG = _p(
+    "AppendAuditLog", "ActorId", "Action", "TargetKind", "TargetId", "Detail", "Now", native=False
+)
+LIST_AUDIT_LOG = _p("ListAuditLog", "ActorId", "BeforeId", "Limit", native=False)
+GET_MODERATION_STATS = _p("GetModerationStats", "LatencyWindow", native=False)
+LIST_TRAINING_LABELS = _p("ListTrainingLabels", native=False)
+
+# ModerationStore operation -> its procedure (each is one transaction, like the others).
+MODERATION_OPERATIONS: dict[str, Procedure] = {
+    "get_unmoderated_messages": GET_UNMODERATED_MESSAGES,
+    "apply_moderation_decisions": APPLY_MODERATION_DECISIONS,
+    "flag_message_for_review": FLAG_MESSAGE_FOR_REVIEW,
+    "list_review_queue": LIST_REVIEW_QUEUE,
+    "get_review_item": GET_REVIEW_ITEM,
+    "claim_review_item": CLAIM_REVIEW_ITEM,
+    "cast_review_vote": CAST_REVIEW_VOTE,
+    "append_audit_log": APPEND_AUDIT_LOG,
+    "list_audit_log": LIST_AUDIT_LOG,
+    "get_moderation_stats_inputs": GET_MODERATION_STATS,
+    "list_training_labels": LIST_TRAINING_LABELS,
 }

@@ -32,6 +32,7 @@ from . import sqlite_procedures as procedures
 from . import sqlite_queries as queries
 from .interface import (
     Credentials,
+    EventLogPage,
     EventsPage,
     HistoryPage,
     SendOutcome,
@@ -391,6 +392,11 @@ class SqliteStore(SqliteModerationStore):
     async def get_events_since(self, user_id: int, seq: int, *, limit: int) -> EventsPage:
         return await self._read(
             "GetEventsSince", lambda conn: queries.events_since(conn, user_id, seq, limit)
+        )
+
+    async def get_events_after(self, after: int | None, *, limit: int) -> EventLogPage:
+        return await self._read(
+            "GetEventsAfter", lambda conn: queries.events_after(conn, after, limit)
         )
 
     # --- maintenance ---------------------------------------------------------------

@@ -9,6 +9,7 @@ SetMessageModerationStatus.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -42,6 +43,7 @@ from .moderation import (
 )
 from .sqlite_rows import (
     MESSAGE_COLUMNS,
+    append_events,
     from_micros,
     load_message,
     message_from_row,
@@ -90,6 +92,19 @@ def _held_status(before: Message, status: ModerationStatus) -> PreModerationStat
     return PreModerationStatus.PENDING
 
 
+_ENQUEUE = (
+    "INSERT INTO ReviewItem (MessageId, Source, Priority, Category, Reason, FlagCount, "
+    "VotesNeeded, CreatedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (MessageId) DO UPDATE SET "
+    "Priority = max(Priority, excluded.Priority), "
+    "FlagCount = max(FlagCount, excluded.FlagCount), "
+    "Category = coalesce(Category, excluded.Category), "
+    "Reason = CASE WHEN excluded.Source = 'flag' THEN excluded.Reason ELSE Reason END, "
+    "Source = CASE WHEN excluded.Source = 'flag' OR Source = 'control' "
+    "              THEN excluded.Source ELSE Source END"
+)
+
+
 def _enqueue(
     conn: sqlite3.Connection,
     *,
@@ -104,41 +119,56 @@ def _enqueue(
 ) -> None:
     """EnqueueReviewItem: one item per message; a later source can only raise priority."""
     conn.execute(
-        "INSERT INTO ReviewItem (MessageId, Source, Priority, Category, Reason, FlagCount, "
-        "VotesNeeded, CreatedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (MessageId) DO UPDATE SET "
-        "Priority = max(Priority, excluded.Priority), "
-        "FlagCount = max(FlagCount, excluded.FlagCount), "
-        "Category = coalesce(Category, excluded.Category), "
-        "Reason = CASE WHEN excluded.Source = 'flag' THEN excluded.Reason ELSE Reason END, "
-        "Source = CASE WHEN excluded.Source = 'flag' OR Source = 'control' "
-        "              THEN excluded.Source ELSE Source END",
+        _ENQUEUE,
         (message_id, source.value, priority, category, reason, flag_count, votes_needed, now_us),
     )
+
+
+def _hot_messages(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Message]:
+    rows = conn.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM ChatMessage "
+        "WHERE MessageId IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    ).fetchall()
+    return {message.id: message for message in map(message_from_row, rows)}
 
 
 def apply_decisions(
     conn: sqlite3.Connection, decisions: list[DecisionRecord], votes_needed: int, now_us: int
 ) -> ApplyOutcome:
+    """ApplyModerationDecision for a batch in a few statements per batch, not per message:
+    the messages are read with one query, the decision rows and review items written with
+    one ``executemany`` each and the events of the whole batch appended at once; per
+    message there remains the status change itself, as SetMessageModerationStatus makes it.
+    """
+    hot = _hot_messages(conn, [record.message_id for record in decisions])
     applied: list[int] = []
     skipped: list[int] = []
-    events: list[UserEvent] = []
+    seen: set[int] = set()
+    addressed: procedures.Addressed = []
+    decided: list[tuple[object, ...]] = []
+    queued: list[tuple[object, ...]] = []
     for record in decisions:
-        loaded = load_message(conn, record.message_id)
-        if loaded is None or loaded[0].moderation_status is not ModerationStatus.UNSPECIFIED:
+        if record.message_id in seen:  # named twice in one batch: the first one counts
             skipped.append(record.message_id)
             continue
-        before, table = loaded
+        seen.add(record.message_id)
+        before, table = hot.get(record.message_id), "ChatMessage"
+        if before is None:  # archived while undecided, by a version that did that
+            loaded = load_message(conn, record.message_id)
+            if loaded is not None:
+                before, table = loaded
+        if before is None or before.moderation_status is not ModerationStatus.UNSPECIFIED:
+            skipped.append(record.message_id)
+            continue
         status = ModerationStatus(record.status)
         after = msgspec.structs.replace(
             before, moderation_status=status, premoderation_status=_held_status(before, status)
         )
-        result = procedures._moderation_change(conn, before, after, table, record.reason, now_us)
-        events.extend(result.events)
-        conn.execute(
-            "INSERT INTO ModerationDecision (MessageId, Status, Verdict, Band, Overall, "
-            "Category, RuleName, Tier, Reason, ModelVersion, CommittedAt, DecidedAt) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        addressed += procedures._moderation_change_addressed(
+            conn, before, after, table, record.reason
+        )
+        decided.append(
             (
                 record.message_id,
                 int(status),
@@ -152,21 +182,30 @@ def apply_decisions(
                 record.model_version,
                 to_micros(before.sent_at),
                 now_us,
-            ),
+            )
         )
         if record.review_source is not None:
-            _enqueue(
-                conn,
-                message_id=record.message_id,
-                source=record.review_source,
-                priority=record.review_priority,
-                category=record.category,
-                reason=record.reason,
-                flag_count=0,
-                votes_needed=votes_needed,
-                now_us=now_us,
+            queued.append(
+                (
+                    record.message_id,
+                    record.review_source.value,
+                    record.review_priority,
+                    record.category,
+                    record.reason,
+                    0,
+                    votes_needed,
+                    now_us,
+                )
             )
         applied.append(record.message_id)
+    conn.executemany(
+        "INSERT INTO ModerationDecision (MessageId, Status, Verdict, Band, Overall, "
+        "Category, RuleName, Tier, Reason, ModelVersion, CommittedAt, DecidedAt) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        decided,
+    )
+    conn.executemany(_ENQUEUE, queued)
+    events = append_events(conn, addressed, now_us=now_us)
     return ApplyOutcome(applied=applied, skipped=skipped, events=events)
 
 

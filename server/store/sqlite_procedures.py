@@ -555,6 +555,15 @@ def _moderation_change(
     The receiver hears nothing about a message hidden from them before and after (a held
     first message that is rejected): the snapshot must not leak what they may not see.
     """
+    addressed = _moderation_change_addressed(conn, before, after, table, reason)
+    return WriteResult(events=append_events(conn, addressed, now_us=now_us))
+
+
+def _moderation_change_addressed(
+    conn: sqlite3.Connection, before: Message, after: Message, table: str, reason: str
+) -> Addressed:
+    """:func:`_moderation_change` without writing the events: who hears what, for a
+    caller changing many messages that appends all their events at once."""
     conn.execute(
         f"UPDATE {table} SET PreModerationStatus = ?, ModerationStatus = ? WHERE MessageId = ?",
         (int(after.premoderation_status), int(after.moderation_status), after.id),
@@ -585,7 +594,7 @@ def _moderation_change(
     elif seen_before and not seen_after:
         _recount_unread(conn, receiver, conversation)
     addressed += [(u, ConversationChanged(conversation_id=conversation)) for u in audience]
-    return WriteResult(events=append_events(conn, addressed, now_us=now_us))
+    return addressed
 
 
 def set_premoderation_status(
@@ -632,15 +641,20 @@ def set_moderation_status(
 
 
 def archive_messages(conn: sqlite3.Connection, *, older_than_us: int, batch_size: int) -> int:
-    """Move one bounded batch of the oldest hot messages to the cold table.
+    """Move one bounded batch of the oldest decided hot messages to the cold table.
 
     Bounded because the writer is shared: a batch of a few thousand rows holds up sends
-    for milliseconds, a whole year of history would hold them up for minutes.
+    for milliseconds, a whole year of history would hold them up for minutes. Undecided
+    messages stay hot whatever their age: the moderation queue is the hot table's
+    unspecified rows, and a first message still held (pre-moderation pending, e.g. in
+    human review) must be where its release or rejection will find it.
     """
     ids = [
         row[0]
         for row in conn.execute(
             "SELECT MessageId FROM ChatMessage WHERE DateTime < ? "
+            f"AND ModerationStatus <> {int(ModerationStatus.UNSPECIFIED)} "
+            f"AND PreModerationStatus <> {int(PreModerationStatus.PENDING)} "
             "ORDER BY DateTime, MessageId LIMIT ?",
             (older_than_us, max(batch_size, 0)),
         ).fetchall()

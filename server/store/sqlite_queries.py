@@ -20,7 +20,15 @@ from parley.shared.errors import ErrorCode, ParleyError
 from parley.shared.events import UserEvent
 from parley.shared.models import ChatState, ConversationSummary, Message, Role, User
 
-from .interface import Credentials, EventsPage, HistoryPage, SessionInfo, StateSlice
+from .interface import (
+    Credentials,
+    EventLogPage,
+    EventsPage,
+    HistoryPage,
+    LoggedEvent,
+    SessionInfo,
+    StateSlice,
+)
 from .sqlite_rows import (
     MESSAGE_COLUMNS,
     MESSAGE_TABLES,
@@ -256,6 +264,27 @@ def events_since(conn: sqlite3.Connection, user_id: int, seq: int, limit: int) -
     contiguous = (events[0].seq == seq + 1) if events else seq == last_seq
     complete = contiguous and seq <= last_seq and (not events or events[-1].seq == last_seq)
     return EventsPage(events=events, complete=complete, last_seq=last_seq)
+
+
+def events_after(conn: sqlite3.Connection, after: int | None, limit: int) -> EventLogPage:
+    """Every user's events after a log position (the rowid ``EventId``), in log order.
+
+    One writer commits one transaction at a time, so positions appear in commit order
+    and a reader never finds a lower one later; AUTOINCREMENT (V003) never reuses one.
+    """
+    if after is None:
+        end = conn.execute("SELECT coalesce(max(EventId), 0) FROM UserEvent").fetchone()[0]
+        return EventLogPage(events=[], head=int(end))
+    rows = conn.execute(
+        "SELECT EventId, UserId, Seq, Payload FROM UserEvent WHERE EventId > ? "
+        "ORDER BY EventId LIMIT ?",
+        (after, max(limit, 0)),
+    ).fetchall()
+    events = [
+        LoggedEvent(position=i, event=UserEvent(user_id=u, seq=s, event=decode_event(p)))
+        for i, u, s, p in rows
+    ]
+    return EventLogPage(events=events, head=events[-1].position if events else after)
 
 
 def get_user(conn: sqlite3.Connection, user_id: int) -> User | None:

@@ -19,7 +19,7 @@ from parley.client.cli import main
 from parley.server.cli import parse_duration
 from parley.server.store.factory import open_store
 from parley.shared import protocol as p
-from parley.shared.models import Role
+from parley.shared.models import ModerationStatus, Role
 
 PASSWORD = "tr0ub4dor&3-staple"
 
@@ -145,6 +145,12 @@ def test_db_upgrade_and_archive_move_old_messages_and_history_still_reads_them(
                     sent_at=old + timedelta(seconds=i),
                     premoderate_first=False,
                     client_message_id=f"o{i}",
+                )
+                # decided: undecided messages stay hot (they are the moderation queue)
+                await store.set_moderation_status(
+                    message_id=outcome.result.message.id,
+                    status=ModerationStatus.APPROVED,
+                    reason="",
                 )
             await store.send_message(
                 sender_id=a.id,

@@ -9,7 +9,7 @@ from pathlib import Path
 from parley.server.maintenance import run_once, run_periodically
 from parley.server.settings import Settings
 from parley.server.store.factory import open_store
-from parley.shared.models import Role
+from parley.shared.models import ModerationStatus, Role
 
 
 async def test_a_pass_archives_old_messages_and_prunes_old_events(tmp_path: Path) -> None:
@@ -24,13 +24,17 @@ async def test_a_pass_archives_old_messages_and_prunes_old_events(tmp_path: Path
         )
         old = datetime.now(UTC) - timedelta(days=45)
         for i in range(3):
-            await store.send_message(
+            sent = await store.send_message(
                 sender_id=a.id,
                 receiver_id=b.id,
                 text=f"old {i}",
                 sent_at=old,
                 premoderate_first=False,
                 client_message_id=f"o{i}",
+            )
+            # decided: undecided messages stay hot (they are the moderation queue)
+            await store.set_moderation_status(
+                message_id=sent.result.message.id, status=ModerationStatus.APPROVED, reason=""
             )
         await store.send_message(
             sender_id=a.id,

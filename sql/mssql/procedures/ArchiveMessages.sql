@@ -9,6 +9,11 @@
 -- compiled modules cannot run. The memory-optimized side is read under SNAPSHOT
 -- (MEMORY_OPTIMIZED_ELEVATE_TO_SNAPSHOT); a send that races a moved row conflicts and is
 -- retried by the caller (error 41302).
+--
+-- Undecided messages stay hot, however old: those still unspecified (ModerationStatus 0,
+-- the moderation worker's durable queue, which dbo.GetUnmoderatedMessages reads from the
+-- hot table only) and held first messages still pending (PreModerationStatus 1). They
+-- move in a later run, once decided.
 CREATE OR ALTER PROCEDURE dbo.ArchiveMessages
     @OlderThan datetime2(6),
     @BatchSize int
@@ -23,7 +28,7 @@ BEGIN
     INSERT #Batch (MessageId)
     SELECT TOP (@BatchSize) MessageId
     FROM dbo.ChatMessage
-    WHERE DateTime < @OlderThan
+    WHERE DateTime < @OlderThan AND ModerationStatus <> 0 AND PreModerationStatus <> 1
     ORDER BY DateTime, MessageId;
 
     INSERT dbo.ChatMessageCold (

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from parley.server.moderation.automations import Action, RuleHit, RulesError, RuleSet, strongest
-from parley.server.moderation.obfuscation import normalize
+from parley.server.moderation.automations import (
+    Action,
+    CategoryRules,
+    RuleHit,
+    RulesError,
+    RuleSet,
+    _compile,
+    strongest,
+)
+from parley.server.moderation.obfuscation import normalize, skeleton, word_pattern
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +109,65 @@ def test_strongest_hit_decides() -> None:
     review = RuleHit("threat.pattern:0", "threat", Action.REVIEW, 0.85)
     assert strongest([flag, review]) is review
     assert strongest([]) is None
+
+
+# --- the skeleton pre-test: a speed-up that must never change an answer ------------------
+
+_SHIPPED = RuleSet()
+_FRAGMENTS = sorted(
+    {word.strip("*") for rules in _SHIPPED.categories.values() for word in rules.words}
+    | {"assess", "cocktail", "scunthorpe", "raccoon", "spicy", "hello", "class", "titan"}
+)
+_obfuscated = st.builds(
+    lambda word, joiner, stretch, mask: joiner.join(
+        (c * stretch if i == 1 else ("*" if mask and c in "aeiou" else c))
+        for i, c in enumerate(word)
+    ),
+    st.sampled_from(_FRAGMENTS),
+    st.sampled_from(["", ".", "-", " ", "'", "_", "~"]),
+    st.integers(1, 3),
+    st.booleans(),
+)
+_texts = st.lists(
+    st.one_of(_obfuscated, st.text("abcdefghijklmnopqrstuvwxyz*.-' 013$@", max_size=12)),
+    max_size=8,
+).map(" ".join)
+
+
+def _full_alternation(rules: CategoryRules, text: str) -> str | None:
+    """The word rules as they were before the pre-test: one search over every word."""
+    regex = re.compile("|".join(f"(?P<w{i}>{s})" for i, s in enumerate(rules.word_sources)))
+    found = regex.search(text)
+    if found is None or found.lastgroup is None:
+        return None
+    return f"{rules.category}.word:{rules.words[int(found.lastgroup[1:])].strip('*')}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts)
+def test_the_skeleton_pre_test_finds_what_searching_every_word_finds(raw: str) -> None:
+    text = normalize(raw)
+    for name, shipped in _SHIPPED.categories.items():
+        if not shipped.words:
+            continue
+        words_only = _compile(name, {"words": list(shipped.words)}, "test")
+        assert words_only.first_match(text) == _full_alternation(words_only, text), name
+
+
+@pytest.mark.parametrize(
+    ("entry", "text"),
+    [("fuck", "ffuuu-c.k"), ("fuck", "f*ck"), ("piss off", "piiss   off"), ("boobies", "b0obiies")],
+)
+def test_an_entry_skeleton_is_found_in_every_text_its_pattern_matches(
+    entry: str, text: str
+) -> None:
+    normalized = normalize(text)
+    assert re.search(word_pattern(entry), normalized)
+    assert skeleton(entry) in skeleton(normalized)
+
+
+def test_allowed_phrases_mask_only_when_present(rules: RuleSet) -> None:
+    assert rules.match_text("a cocktail with a cock") == [
+        RuleHit("sexual.word:cock", "sexual", Action.FLAG, rules.categories["sexual"].score)
+    ]
+    assert rules.match_text("cocktail hour at the peacock") == []

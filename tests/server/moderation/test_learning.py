@@ -1,7 +1,8 @@
 """The learning loop: reviewed labels -> a new version -> held-out evaluation -> activation.
 
-Trains for real (the shipped encoder, scikit-learn heads) on the team's handwritten set
-plus labels made here, so it runs without ../shared; the embedding cache goes to tmp.
+Trains for real (the shipped encoder, scikit-learn heads) on two files of the team's
+handwritten set plus labels made here, so it runs without ../shared and stays quick as the
+handwritten set grows; the embedding cache goes to tmp.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ import pytest
 from click.testing import CliRunner
 
 from parley.server.moderation.cli import moderation
+from parley.server.moderation.datasets import load
 from parley.server.moderation.learning import (
     LearningError,
     ModelRegistry,
     retrain,
     split,
 )
-from parley.server.moderation.model import METADATA_FILE, ModerationModel
+from parley.server.moderation.model import CASCADE_FILE, METADATA_FILE, ModerationModel
 from parley.server.store.moderation import TrainingLabel
 from parley.shared.moderation import ReviewSource
 
 pytest.importorskip("sklearn", reason="retraining needs the train extra")
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
+BASE = ["handwritten/harassment", "handwritten/benign"]
 ABUSE = [
     "you are a worthless pathetic loser",
     "shut up you disgusting idiot",
@@ -99,7 +102,7 @@ def test_retrain_activates_a_better_version_and_keeps_a_worse_one_inactive(
 ) -> None:
     registry = ModelRegistry(tmp_path / "versions")
     cache = tmp_path / "cache"
-    good = retrain(labels(100), registry, base_names=["handwritten"], now=T0, cache_dir=cache)
+    good = retrain(labels(100), registry, base_names=BASE, now=T0, cache_dir=cache)
     assert good.activated
     assert registry.active() == good.candidate.version
     assert good.held_out_rows == 20
@@ -110,11 +113,14 @@ def test_retrain_activates_a_better_version_and_keeps_a_worse_one_inactive(
     assert meta["activated"] is True
     active = ModerationModel(registry.active_dir())
     assert active.score(ABUSE[0]).overall > active.score(KIND[0]).overall
+    assert good.trained_rows == len(load("handwritten/harassment")) + len(
+        load("handwritten/benign")
+    ) + len(split(labels(100))[0])
 
     bad = retrain(
         labels(300, flip_training=True),
         registry,
-        base_names=["handwritten"],
+        base_names=BASE,
         now=T0 + timedelta(hours=1),
         cache_dir=cache,
     )
@@ -135,3 +141,28 @@ def test_retrain_activates_a_better_version_and_keeps_a_worse_one_inactive(
     assert rolled.exit_code == 0
     assert "shipped model" in rolled.output
     assert registry.active() is None
+
+
+def test_a_retrained_version_gets_a_cascade_distilled_by_the_shipped_rule(
+    tmp_path: Path,
+) -> None:
+    registry = ModelRegistry(tmp_path / "versions")
+    result = retrain(labels(100), registry, base_names=BASE, now=T0, cache_dir=tmp_path / "cache")
+    folder = registry.path(result.candidate.version)
+    meta = json.loads((folder / METADATA_FILE).read_text())
+    assert meta["cascade"]["file"] == CASCADE_FILE
+    # the uncertain band of this version starts at 0.6 × its threshold, not at 0.3
+    assert f">= {round(0.6 * meta['operating_threshold'], 6)}" in meta["cascade"]["rule"]
+    with_cascade = ModerationModel(folder)
+    assert with_cascade.cascade is not None
+    assert with_cascade.cascade.skip_below == meta["cascade"]["skip_below"]
+    assert 0.0 < with_cascade.cascade.skip_below <= 0.05
+    everything = ModerationModel(folder, cascade=False)
+    kind = [f"{text}, talk soon" for text in KIND]
+    abuse = [f"{text}!!" for text in ABUSE]
+    cheap = with_cascade.score_many(kind + abuse)
+    full = everything.score_many(kind + abuse)
+    assert with_cascade.encoded < everything.encoded == len(kind + abuse)
+    for fast, slow in zip(cheap, full, strict=True):  # the same decisions at the threshold
+        threshold = with_cascade.operating_threshold
+        assert (fast.overall >= threshold) == (slow.overall >= threshold)

@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from parley.server.store.moderation import DecisionRecord
 from parley.server.store.mssql import MssqlStore
 from parley.server.store.mssql_migrations import upgrade
 from parley.server.store.mssql_pool import connect as odbc_connect
 from parley.shared import protocol as p
 from parley.shared.events import MessageReceived, MessageSent
-from parley.shared.models import Role, User
+from parley.shared.models import ModerationStatus, Role, User
 
 pytestmark = [
     pytest.mark.mssql,
@@ -131,6 +132,19 @@ async def test_archiving_moves_rows_to_the_partitioned_cold_table(
             client_message_id=f"old{i}",
         )
         ids.append(outcome.result.message.id)
+    # Undecided messages stay hot (the moderation worker's queue): decide them first.
+    approve = [
+        DecisionRecord(
+            message_id=i,
+            status=ModerationStatus.APPROVED,
+            verdict="approve",
+            band="approve",
+            overall=0.0,
+            tier=1,
+        )
+        for i in ids
+    ]
+    await store.apply_moderation_decisions(approve, votes_needed=1)
     while await store.archive_messages(older_than=datetime(2021, 1, 1, tzinfo=UTC), batch_size=2):
         pass
     assert cold_ids(dsn, ids) == set(ids)

@@ -17,10 +17,14 @@ from pathlib import Path
 import pytest
 
 from parley.server.store.interface import Store
+from parley.server.store.moderation import ModerationStore
 from parley.server.store.mssql_migrations import load_procedures
-from parley.server.store.mssql_procedures import STORE_OPERATIONS, Procedure
+from parley.server.store.mssql_procedures import MODERATION_OPERATIONS, STORE_OPERATIONS, Procedure
 
 PROCEDURES_DIR = Path(__file__).parents[3] / "sql" / "mssql" / "procedures"
+
+# Store and ModerationStore operations: the same rules hold for both tables.
+OPERATIONS: dict[str, Procedure] = {**STORE_OPERATIONS, **MODERATION_OPERATIONS}
 
 # Disk-based objects: out of bounds for natively compiled modules.
 DISK_OBJECTS = ("ChatMessageCold", "ChatMessageAll", "MessageFlag", "MessageDeletedForUser")
@@ -62,10 +66,10 @@ def expected_params(procedure: Procedure) -> tuple[tuple[str, bool], ...]:
     )
 
 
-def store_operations() -> list[str]:
+def store_operations(protocol: type = Store) -> list[str]:
     return sorted(
         name
-        for name, member in inspect.getmembers(Store)
+        for name, member in inspect.getmembers(protocol)
         if inspect.iscoroutinefunction(member) and name not in ("open", "close")
     )
 
@@ -76,18 +80,25 @@ def test_every_store_operation_has_a_procedure() -> None:
         assert (PROCEDURES_DIR / f"{procedure.name}.sql").is_file(), procedure.name
 
 
-@pytest.mark.parametrize("operation", sorted(STORE_OPERATIONS))
+def test_every_moderation_operation_has_a_procedure() -> None:
+    assert store_operations(ModerationStore) == sorted(MODERATION_OPERATIONS)
+    assert not set(MODERATION_OPERATIONS) & set(STORE_OPERATIONS)
+    for procedure in MODERATION_OPERATIONS.values():
+        assert (PROCEDURES_DIR / f"{procedure.name}.sql").is_file(), procedure.name
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
 def test_procedure_parameters_match_what_the_store_binds(operation: str) -> None:
-    procedure = STORE_OPERATIONS[operation]
+    procedure = OPERATIONS[operation]
     header = read_header(PROCEDURES_DIR / f"{procedure.name}.sql")
     assert header.name == procedure.name
     assert header.params == expected_params(procedure)
     assert header.native == procedure.native
 
 
-@pytest.mark.parametrize("operation", sorted(op for op, p in STORE_OPERATIONS.items() if p.native))
+@pytest.mark.parametrize("operation", sorted(op for op, p in OPERATIONS.items() if p.native))
 def test_natively_compiled_procedures_use_the_designed_atomic_block(operation: str) -> None:
-    header = read_header(PROCEDURES_DIR / f"{STORE_OPERATIONS[operation].name}.sql")
+    header = read_header(PROCEDURES_DIR / f"{OPERATIONS[operation].name}.sql")
     atomic = re.search(r"BEGIN\s+ATOMIC\s+WITH\s*\((.*?)\)", header.body, re.DOTALL | re.I)
     assert atomic is not None
     options = " ".join(atomic.group(1).split())
@@ -101,24 +112,22 @@ def test_natively_compiled_procedures_use_the_designed_atomic_block(operation: s
 # Built-ins this code uses that natively compiled modules support (SQL Server 2017+:
 # "Supported Features for Natively Compiled T-SQL Modules"); anything else, REPLACE or
 # CHARINDEX or LOWER say, would fail CREATE PROCEDURE on the server.
-NATIVE_FUNCTIONS = {"CAST", "TRANSLATE", "JSON_MODIFY", "SCOPE_IDENTITY", "ISNULL", "LEN"}
+NATIVE_FUNCTIONS = {"CAST", "TRANSLATE", "JSON_MODIFY", "SCOPE_IDENTITY", "ISNULL", "LEN", "MAX"}
 NATIVE_FORBIDDEN = ("MERGE", "OPENJSON", "FOR JSON", " LIKE ", "CURSOR", "#", "COALESCE")
 
 
-@pytest.mark.parametrize("operation", sorted(op for op, p in STORE_OPERATIONS.items() if p.native))
+@pytest.mark.parametrize("operation", sorted(op for op, p in OPERATIONS.items() if p.native))
 def test_natively_compiled_procedures_use_only_supported_built_ins(operation: str) -> None:
-    header = read_header(PROCEDURES_DIR / f"{STORE_OPERATIONS[operation].name}.sql")
+    header = read_header(PROCEDURES_DIR / f"{OPERATIONS[operation].name}.sql")
     code = re.sub(r"N?'(?:[^']|'')*'", "''", header.body)  # string literals say anything
     assert set(re.findall(r"\b([A-Z][A-Z_0-9]*)\(", code)) <= NATIVE_FUNCTIONS
     for construct in NATIVE_FORBIDDEN:
         assert construct not in code.upper(), construct
 
 
-@pytest.mark.parametrize(
-    "operation", sorted(op for op, p in STORE_OPERATIONS.items() if not p.native)
-)
+@pytest.mark.parametrize("operation", sorted(op for op, p in OPERATIONS.items() if not p.native))
 def test_interpreted_procedures_say_why_they_are_not_native(operation: str) -> None:
-    text = (PROCEDURES_DIR / f"{STORE_OPERATIONS[operation].name}.sql").read_text()
+    text = (PROCEDURES_DIR / f"{OPERATIONS[operation].name}.sql").read_text()
     assert re.search(r"^-- Interpreted", text, re.M), "say why it cannot be natively compiled"
 
 
@@ -130,6 +139,10 @@ def test_every_procedure_file_is_applied_in_the_order_file() -> None:
     assert applied.index("SidePreview.sql") < applied.index("GetChatState.sql")
     assert applied.index("AppendUserEvent.sql") < applied.index("DeleteMessage.sql")
     assert applied.index("ApplyModerationChange.sql") < applied.index("SetPreModerationStatus.sql")
+    for shared in ("EnqueueReviewItem.sql", "ReviewItemRows.sql"):
+        for user in ("ApplyModerationDecisions.sql", "FlagMessageForReview.sql"):
+            assert applied.index(shared) < applied.index(user)
+        assert applied.index(shared) < applied.index("CastReviewVote.sql")
 
 
 def test_the_header_reader_sees_a_renamed_parameter(tmp_path: Path) -> None:

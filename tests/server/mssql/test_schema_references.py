@@ -16,7 +16,7 @@ import pytest
 from parley.server.store.mssql_migrations import load_mssql_migrations, load_procedures
 
 _CREATE_TABLE = re.compile(r"CREATE TABLE dbo\.(\w+) \((.*?)\n\s*\)(?: WITH| ON|;)", re.S)
-_COLUMN = re.compile(r"^\s+(\w+) (?:bigint|int|tinyint|bit|n?varchar|datetime2)\b", re.M)
+_COLUMN = re.compile(r"^\s+(\w+) (?:bigint|int|tinyint|bit|n?varchar|datetime2|float)\b", re.M)
 _CREATE_OBJECT = re.compile(r"CREATE (?:OR ALTER )?(?:PROCEDURE|VIEW|FUNCTION) dbo\.(\w+)")
 _INSERT = re.compile(r"INSERT (?:INTO )?dbo\.(\w+) \(([^)]*)\)", re.S)
 _UPDATE = re.compile(r"UPDATE dbo\.(\w+)\s+SET\s+(.*?)\s+WHERE\b", re.S)
@@ -79,6 +79,40 @@ def test_update_statements_set_existing_columns(name: str, sql: str) -> None:
         assigned = set(_ASSIGNED.findall(" ".join(assignments.split())))
         assert assigned
         assert assigned - schema[table] == set(), f"{name}: {table}"
+
+
+_ALIASED_TABLE = re.compile(r"(?:FROM|JOIN)\s+dbo\.(\w+)\s+AS\s+(\w+)")
+_ALIASED_COLUMN = re.compile(r"\b([a-z]\w{0,2})\.([A-Z]\w*)\b")
+
+
+def aliased_columns_missing(sql: str) -> set[str]:
+    """``alias.Column`` references whose alias names a table lacking that column.
+
+    Aliases of views, functions, temporary tables, or reused for different tables
+    within one file are not judged.
+    """
+    schema = tables()
+    aliases: dict[str, str | None] = {}
+    for table, alias in _ALIASED_TABLE.findall(sql):
+        aliases[alias] = table if aliases.get(alias, table) == table else None
+    missing: set[str] = set()
+    for alias, column in _ALIASED_COLUMN.findall(sql):
+        table = aliases.get(alias)
+        if table in schema and column not in schema[table]:
+            missing.add(f"{table}.{column}")
+    return missing
+
+
+@pytest.mark.parametrize(("name", "sql"), procedure_sources())
+def test_aliased_column_references_name_existing_columns(name: str, sql: str) -> None:
+    assert aliased_columns_missing(sql) == set(), name
+
+
+def test_the_aliased_column_check_can_fail() -> None:
+    sql = (
+        "SELECT i.Priorty FROM dbo.ReviewItem AS i INNER JOIN dbo.ReviewVote AS v ON v.ItemId = 1;"
+    )
+    assert aliased_columns_missing(sql) == {"ReviewItem.Priorty"}
 
 
 def test_the_reference_check_can_fail(tmp_path: Path) -> None:

@@ -9,89 +9,16 @@ the same code against a real server.
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import pyodbc
 import pytest
 
-from parley.server.store.mssql import MssqlStore
-from parley.server.store.mssql_errors import RetryPolicy
-from parley.server.store.mssql_pool import ConnectionPool
 from parley.shared.errors import ErrorCode, ParleyError
 from parley.shared.events import ConversationChanged, MessageSent
 
 SENT_AT = datetime(2026, 11, 25, 12, 0, 1, 250000, tzinfo=UTC)
-
-Script = dict[str, list[Any]]  # procedure -> queued answers (result sets, or an exception)
-
-
-class ScriptedCursor:
-    def __init__(self, connection: ScriptedConnection) -> None:
-        self.connection = connection
-        self.sets: list[list[tuple[Any, ...]]] = []
-        self.description: object = None
-
-    def execute(self, sql: str, *params: Any) -> ScriptedCursor:
-        name = re.search(r"EXEC dbo\.(\w+)", sql)
-        assert name is not None, sql
-        self.connection.calls.append((name.group(1), sql, params))
-        answer = self.connection.script[name.group(1)].pop(0)
-        if isinstance(answer, BaseException):
-            raise answer
-        self.sets = list(answer)
-        self.description = ("col",) if self.sets else None
-        return self
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self.sets[0]
-
-    def nextset(self) -> bool:
-        self.sets.pop(0)
-        self.description = ("col",) if self.sets else None
-        return bool(self.sets)
-
-    def close(self) -> None:
-        pass
-
-
-class ScriptedConnection:
-    def __init__(self, script: Script, calls: list[tuple[str, str, tuple[Any, ...]]]) -> None:
-        self.script = script
-        self.calls = calls
-        self.closed = False
-
-    def cursor(self) -> ScriptedCursor:
-        return ScriptedCursor(self)
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class Harness:
-    def __init__(self) -> None:
-        self.script: Script = {}
-        self.calls: list[tuple[str, str, tuple[Any, ...]]] = []
-        self.connections: list[ScriptedConnection] = []
-
-    def connect(self) -> ScriptedConnection:
-        connection = ScriptedConnection(self.script, self.calls)
-        self.connections.append(connection)
-        return connection
-
-
-@pytest.fixture
-async def harness() -> AsyncIterator[tuple[MssqlStore, Harness]]:
-    h = Harness()
-    store = MssqlStore("mssql://u:p@h/db", pool_size=2, retry=RetryPolicy(first_delay_s=0))
-    store._pool = ConnectionPool(h.connect, 2)
-    store._executor = ThreadPoolExecutor(2)
-    store._driver_error = pyodbc.Error
-    yield store, h
-    await store.close()
 
 
 def message_row(message_id: int = 42) -> tuple[Any, ...]:

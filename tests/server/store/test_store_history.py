@@ -8,10 +8,28 @@ import pytest
 
 from parley.server.store.interface import Store
 from parley.shared.errors import ErrorCode, ParleyError
+from parley.shared.models import Message, ModerationStatus, User
 
 # Archive tests send "in the year 2000", so that on a database shared by many test runs
 # (SQL Server) their messages are the oldest hot ones and the batches move exactly them.
 ARCHIVE_ERA = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def send_decided(store: Store, send):
+    """Send a message the moderation pipeline has approved: only decided messages are
+    archived (the undecided ones are the worker's queue, see test_store_moderation)."""
+
+    async def send_one(sender: User, receiver: User, text: str = "hello") -> Message:
+        sent = (await send(sender, receiver, text)).result.message
+        await store.set_moderation_status(
+            message_id=sent.id, status=ModerationStatus.APPROVED, reason=""
+        )
+        decided = await store.get_message(sent.id)
+        assert decided is not None
+        return decided
+
+    return send_one
 
 
 async def test_history_pages_newest_first_before_an_id(store: Store, make_user, send) -> None:
@@ -53,12 +71,12 @@ async def test_history_needs_a_positive_page_size(store: Store, make_user, send)
 
 
 async def test_archive_moves_old_messages_in_bounded_batches(
-    store: Store, make_user, send, clock
+    store: Store, make_user, send_decided, clock
 ) -> None:
     clock.now = ARCHIVE_ERA - timedelta(days=365)  # older than the other tests' leftovers
     alice, bob = await make_user("alice"), await make_user("bob")
     for _ in range(5):
-        await send(alice, bob)
+        await send_decided(alice, bob)
     cutoff = clock.now - timedelta(seconds=1.5)  # the last two stay hot
 
     assert await store.archive_messages(older_than=cutoff, batch_size=2) == 2
@@ -66,13 +84,13 @@ async def test_archive_moves_old_messages_in_bounded_batches(
     assert await store.archive_messages(older_than=cutoff, batch_size=2) == 0
 
 
-async def test_history_spans_hot_and_cold(store: Store, make_user, send, clock) -> None:
+async def test_history_spans_hot_and_cold(store: Store, make_user, send_decided, clock) -> None:
     clock.now = ARCHIVE_ERA
     alice, bob = await make_user("alice"), await make_user("bob")
-    sent = [(await send(alice, bob, f"m{i}")).result.message for i in range(6)]
+    sent = [await send_decided(alice, bob, f"m{i}") for i in range(6)]
     conversation = sent[0].conversation_id
     await store.archive_messages(older_than=sent[3].sent_at, batch_size=100)
-    later = (await send(bob, alice, "after the archive")).result.message
+    later = await send_decided(bob, alice, "after the archive")
 
     pages = []
     before = None
@@ -93,12 +111,12 @@ async def test_history_spans_hot_and_cold(store: Store, make_user, send, clock) 
 
 
 async def test_archived_messages_can_still_be_read_deleted_and_moderated(
-    store: Store, make_user, send, side, clock
+    store: Store, make_user, send_decided, side, clock
 ) -> None:
     clock.now = ARCHIVE_ERA
     alice, bob = await make_user("alice"), await make_user("bob")
-    old = (await send(alice, bob, "old")).result.message
-    await send(alice, bob, "new")
+    old = await send_decided(alice, bob, "old")
+    await send_decided(alice, bob, "new")
     assert (
         await store.archive_messages(older_than=old.sent_at + timedelta(seconds=0.5), batch_size=10)
         == 1
@@ -120,24 +138,24 @@ async def test_archived_messages_can_still_be_read_deleted_and_moderated(
 
 
 async def test_message_ids_stay_unique_after_archiving(
-    store: Store, make_user, send, clock
+    store: Store, make_user, send_decided, clock
 ) -> None:
     clock.now = ARCHIVE_ERA
     alice, bob = await make_user("alice"), await make_user("bob")
-    last = (await send(alice, bob)).result.message
+    last = await send_decided(alice, bob)
     await store.archive_messages(older_than=ARCHIVE_ERA + timedelta(days=1), batch_size=100)
 
-    after = (await send(alice, bob)).result.message
+    after = await send_decided(alice, bob)
 
     assert after.id > last.id
 
 
 async def test_last_message_preview_survives_archiving(
-    store: Store, make_user, send, clock, side
+    store: Store, make_user, send_decided, clock, side
 ) -> None:
     clock.now = ARCHIVE_ERA
     alice, bob = await make_user("alice"), await make_user("bob")
-    only = (await send(alice, bob, "archived preview")).result.message
+    only = await send_decided(alice, bob, "archived preview")
     await store.archive_messages(older_than=ARCHIVE_ERA + timedelta(days=1), batch_size=100)
 
     theirs = await side(bob, only.conversation_id)
