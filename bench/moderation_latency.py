@@ -44,12 +44,13 @@ WORDS = [
 
 def text_mix(count: int, seed: int = 1) -> list[str]:
     rng = random.Random(seed)
-    abusive = [
-        json.loads(line)["text"]
+    rows = [
+        json.loads(line)
         for path in sorted(HANDWRITTEN_DIR.glob("*.jsonl"))
-        if path.stem != "benign"
         for line in path.read_text("utf-8").splitlines()
+        if line.strip()
     ]
+    abusive = [row["text"] for row in rows if row["toxic"]]  # benign_*.jsonl are not
     texts: list[str] = []
     for _ in range(count):
         roll = rng.random()

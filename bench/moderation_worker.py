@@ -20,9 +20,9 @@ server's engine (tier 1 rules + the shipped model; the active retrained version 
 ``--engine rules`` isolates the pipeline's own cost with tier 2 scoring nothing.
 
 Scale-out (``--processes N``, N > 1): the same backlog is drained by N worker processes
-on the same database, the one started with shard k taking the ids ≡ k (mod N), as
-``parley moderation worker --processes N`` runs them. Each loads its engine first; the
-clock starts when all are ready and stops when the last is done.
+on the same database, shard k taking the messages whose normalised text hashes to k
+(mod N), as ``parley moderation worker --processes N`` runs them. Each loads its engine
+first; the clock starts when all are ready and stops when the last is done.
 
 Latency (``--rate``): a sender commits messages on a fixed schedule while the worker runs
 as the server runs it (polling every ``--poll-ms``); the latency of each decision is the

@@ -355,7 +355,7 @@ def _worker_process(database_url: str | None, batch_size: int, shard_text: str) 
     default="0/1",
     show_default=True,
     metavar="K/N",
-    help="Take only messages whose id is K modulo N; run one worker for each K.",
+    help="Take only messages whose normalised text hashes to K modulo N; run one per K.",
 )
 @click.option(
     "--processes",

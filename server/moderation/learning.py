@@ -229,8 +229,8 @@ def train_candidate(
         corpus = training.Corpus(
             base.examples + extra,
             np.vstack([base.embeddings, cache.embed([e.text for e in extra])]),
-            np.concatenate([base.sources, np.array(["handwritten"] * len(extra))]),
-        )  # reviewed labels weigh like the team's handwritten rows: few but on-domain
+            np.concatenate([base.sources, np.array([training.REVIEWED] * len(extra))]),
+        )  # reviewed labels weigh ``reviewed_weight``: few, but on-domain
     else:
         corpus = base
     heads = training.fit_combined(corpus, training.TrainingConfig())

@@ -12,6 +12,13 @@ the server's event store. As a separate process (``parley moderation worker``) i
 connection to the server's subscribers: its events go to the users' durable event logs,
 which each server tails (``parley.server.event_tail``), so connected users still get
 them live, about one tail interval later.
+
+For scale, several worker processes share the queue: the one started with ``Shard(k, n)``
+(``parley moderation worker --shard k/n``, or ``--processes n`` for all of them) takes
+only the messages whose normalised text hashes to k (mod n), so they never decide the
+same message and never wait for each other's rows. An overlap (a reconfiguration, a
+stray unsharded worker) costs duplicate work, not duplicate decisions: applying stays
+idempotent.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import contextlib
 import logging
 import random
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +38,7 @@ from parley.server.moderation.bands import Decision, ReviewPriority, Verdict
 from parley.server.moderation.decision import Message as Candidate
 from parley.server.moderation.decision import Moderator
 from parley.server.moderation.model import ModerationModel, Scores
+from parley.server.moderation.obfuscation import normalize
 from parley.server.moderation.review_queue import CONTROL_PRIORITY, model_priority
 from parley.server.moderation.settings import ModerationSettings
 from parley.server.store.moderation import DecisionRecord, ModerationStore
@@ -57,13 +66,16 @@ class ShardError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Shard:
-    """The slice of the queue one worker takes: message ids ≡ ``index`` (mod ``count``).
+    """The slice of the queue one worker takes: the messages whose normalised text
+    (:func:`~parley.server.moderation.obfuscation.normalize`) hashes (CRC-32) to
+    ``index`` modulo ``count``.
 
-    By id rather than by conversation or sender: ids are dense and arrive in order, so
-    every shard gets an even share of any burst, and a worker can tell its rows apart
-    without another query. The spam heuristics then see 1/n of the traffic each; a
-    campaign of identical texts to many receivers still trips them in every shard,
-    after n times as many messages at most.
+    By text rather than by id: identical texts ("ok", "lol", a spam campaign, also one
+    varied only in case, spacing or leetspeak) all land in one shard, so each is scored
+    once by one process's caches instead of once per process, and the
+    same-text-to-many-receivers heuristic sees the whole campaign. A worker tells its
+    rows apart from the rows it reads, without another query or a store change.
+    (Per-sender link floods are split across shards: each sees its part.)
     """
 
     index: int = 0
@@ -88,8 +100,10 @@ class Shard:
         except ValueError:
             raise ShardError(f"shard {text!r}: expected k/n, for example 0/2") from None
 
-    def owns(self, message_id: int) -> bool:
-        return message_id % self.count == self.index
+    def owns(self, message: Message) -> bool:
+        if self.count == 1:
+            return True
+        return zlib.crc32(normalize(message.text).encode()) % self.count == self.index
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -222,7 +236,7 @@ class ModerationWorker:
         if not rows:
             return [], None
         if shard.count > 1:
-            return [m for m in rows if shard.owns(m.id)], rows[-1].id
+            return [m for m in rows if shard.owns(m)], rows[-1].id
         return rows, rows[-1].id
 
     async def _decide(self, batch: list[Message]) -> list[Decision]:
@@ -266,6 +280,7 @@ class ModerationWorker:
         in that order); applies stay in order, one at a time; the cursor moves only after
         a commit.
         """
+        await self.decider()  # loaded once here, not by each batch decided ahead
         total = 0
         reached = self.cursor
         ahead: deque[tuple[asyncio.Future[list[Decision]] | None, list[Message], int]] = deque()

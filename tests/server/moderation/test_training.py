@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parley.server.moderation import training
+from parley.server.moderation import datasets, training
 from parley.server.moderation.categories import OVERALL
 from parley.server.moderation.datasets import Example
 from parley.server.moderation.model import (
@@ -79,3 +79,54 @@ def test_small_sets_are_not_drowned_by_large_ones() -> None:
     big = training.row_weight("davidson2017", 24_759, config) * 24_759
     small = training.row_weight("xstest", 450, config) * 450
     assert big / small < 24_759 / 450 / 5
+
+
+def test_spam_only_rows_train_the_spam_head_not_the_overall_one() -> None:
+    rows = [
+        Example("win a free phone at prizes.example", 1, ("spam",), "handwritten"),
+        Example("hot singles, pics at example.com", 1, ("spam", "sexual"), "handwritten"),
+        Example("see you at noon", 0, (), "handwritten"),
+    ]
+    usable, labels = training.head_labels(rows, OVERALL)
+    assert usable.tolist() == [False, True, True]
+    assert labels[usable].tolist() == [1, 0]
+    usable, labels = training.head_labels(rows, "spam")
+    assert usable.all()
+    assert labels.tolist() == [1, 1, 0]
+
+
+def test_reviewed_labels_weigh_more_than_the_teams_rows() -> None:
+    config = training.TrainingConfig()
+    reviewed = training.row_weight(training.REVIEWED, 50, config)
+    handwritten = training.row_weight("handwritten", 4000, config)
+    assert reviewed == config.reviewed_weight > handwritten == config.handwritten_weight
+
+
+def test_a_handwritten_file_weighs_like_the_handwritten_set(
+    model: ModerationModel, tmp_path: Path
+) -> None:
+    cache = training.EmbeddingCache(model.encoder, "test-encoder", tmp_path)
+    corpus = training.Corpus.load(["handwritten/spam"], cache)
+    assert set(corpus.sources.tolist()) == {"handwritten"}
+    config = training.TrainingConfig()
+    assert (corpus.weights(config) == config.handwritten_weight).all()
+
+
+def test_the_validation_fit_reports_the_handwritten_rows_apart(model: ModerationModel) -> None:
+    rows = [
+        *datasets.load("handwritten/harassment")[:60],
+        *datasets.load("handwritten/benign")[:60],
+        *datasets.load("handwritten/spam")[:20],
+    ]
+    corpus = training.Corpus(
+        rows, model.encoder.embed([e.text for e in rows]), np.array(["handwritten"] * len(rows))
+    )
+    config = training.TrainingConfig(max_terms=2000, min_df=1)
+    checked = training.pick_threshold(corpus, config)
+    held = training.validation_mask(corpus, config.validation_share)
+    spam = np.array(["spam" in e.categories for e in rows])
+    assert checked.handwritten is not None
+    assert checked.handwritten.rows == int((held & ~spam).sum())  # spam rows left out
+    assert checked.report.rows == int(held.sum())
+    assert checked.handwritten.average_precision > 0.8
+    assert 0.0 < checked.threshold < 1.0

@@ -66,7 +66,9 @@ async def test_two_shards_decide_each_message_exactly_once(
 
     taken = await asyncio.gather(*(w.drain() for w in shards))
 
-    assert taken == [sum(1 for i in ids if i % 2 == k) for k in range(2)]
+    messages = [await store.get_message(i) for i in ids]
+    assert taken == [sum(1 for m in messages if m and Shard(k, 2).owns(m)) for k in range(2)]
+    assert 0 not in taken  # the texts differ: both shards had work
     assert [w.decided for w in shards] == taken  # nothing skipped: no overlap at all
     assert sorted(told_sender(published, alice.id)) == ids  # one change per message
     assert decision_rows(tmp_path / "parley.db") == ids
@@ -81,14 +83,15 @@ async def test_a_shard_leaves_the_other_shards_messages_queued(
 ) -> None:
     alice, bob = await make_user(store, "alice"), await make_user(store, "bob")
     ids = [await send(store, alice, bob, f"{CLEAN} {n}") for n in range(10)]
-    worker = ModerationWorker(
-        store, moderator, settings=WorkerSettings(batch_size=2, shard=Shard(1, 3))
-    )
+    shard = Shard(1, 3)
+    before = await store.get_unmoderated_messages(after_id=0, limit=100)
+    worker = ModerationWorker(store, moderator, settings=WorkerSettings(batch_size=2, shard=shard))
 
-    assert await worker.drain() == sum(1 for i in ids if i % 3 == 1)
+    assert await worker.drain() == sum(1 for m in before if shard.owns(m))
 
     queued = [m.id for m in await store.get_unmoderated_messages(after_id=0, limit=100)]
-    assert queued == [i for i in ids if i % 3 != 1]
+    assert queued == [m.id for m in before if not shard.owns(m)]
+    assert 0 < len(queued) < len(ids)
     assert worker.cursor == ids[-1]  # it read past the others' rows without deciding them
     assert await worker.drain() == 0
 
@@ -115,6 +118,38 @@ async def test_an_unsharded_worker_overlapping_shards_applies_nothing_twice(
     assert sum(w.decided for w in workers) == len(ids)
     assert sorted(told_sender(published, alice.id)) == ids
     assert decision_rows(tmp_path / "parley.db") == ids
+
+
+async def test_identical_texts_go_to_one_shard_so_each_is_scored_once(
+    store: SqliteStore, moderator: Moderator
+) -> None:
+    """Repeated texts (chatter, a spam campaign varied in case or leetspeak) stay
+    together: one process's caches and spam state see all of them."""
+    groups = [
+        ["ok", "OK", "Ok"],
+        ["lol", "LOL"],
+        [
+            "check out my great new crypto offer today",
+            "Check out my GREAT new crypto offer today",
+            "ch3ck out my gr3at n3w crypt0 0ffer t0day",
+        ],
+    ]
+    people = [await make_user(store, f"user{n}") for n in range(4)]
+    for receiver in people[1:]:
+        for group in groups:
+            for text in group:
+                await send(store, people[0], receiver, text)
+    queued = await store.get_unmoderated_messages(after_id=0, limit=100)
+    assert len(queued) == 3 * 8
+    for count in (2, 3, 5):
+        for group in groups:
+            owners = {
+                k
+                for k in range(count)
+                for m in queued
+                if m.text in group and Shard(k, count).owns(m)
+            }
+            assert len(owners) == 1, (group, count, owners)
 
 
 @pytest.mark.parametrize(
