@@ -26,6 +26,7 @@ _NUMBER = re.compile(r"\d+|<number>")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z0-9']+")
 CHAR_MIN, CHAR_MAX = 2, 5
+WORD_CACHE_SIZE = 50_000
 
 
 def clean(text: str) -> str:
@@ -36,19 +37,25 @@ def clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def word_grams(word: str) -> list[str]:
+    """The padded character 2–5-grams of one word (a word of the cleaned text)."""
+    padded = f" {word} "
+    length = len(padded)
+    out: list[str] = []
+    for n in range(CHAR_MIN, CHAR_MAX + 1):
+        if n > length:
+            break
+        out.extend(padded[i : i + n] for i in range(length - n + 1))
+    return out
+
+
 def terms(text: str) -> list[str]:
     """The n-gram terms of one text: padded character 2–5-grams per word, and ``w:`` words."""
     cleaned = clean(text)
     out: list[str] = []
     for word in cleaned.split(" "):
-        if not word:
-            continue
-        padded = f" {word} "
-        length = len(padded)
-        for n in range(CHAR_MIN, CHAR_MAX + 1):
-            if n > length:
-                break
-            out.extend(padded[i : i + n] for i in range(length - n + 1))
+        if word:
+            out.extend(word_grams(word))
     out.extend("w:" + w for w in _WORD.findall(cleaned))
     return out
 
@@ -62,6 +69,10 @@ class NgramVocabulary:
         self.vocabulary = list(vocabulary)
         self.index: dict[str, int] = {term: i for i, term in enumerate(self.vocabulary)}
         self.idf = idf.astype(np.float32)
+        # Chat repeats its words far more than its texts, and a word's character n-grams
+        # are most of the stage's cost: remember each word's columns (bounded, cleared
+        # when full, so a flood of unique junk words cannot grow it without limit).
+        self._word_columns: dict[str, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.vocabulary)
@@ -83,8 +94,21 @@ class NgramVocabulary:
         """Column indices and values of one text's feature row."""
         counts: Counter[int] = Counter()
         index = self.index
-        for term in terms(text):
-            column = index.get(term)
+        cache = self._word_columns
+        cleaned = clean(text)
+        for word in cleaned.split(" "):
+            if not word:
+                continue
+            word_columns = cache.get(word)
+            if word_columns is None:
+                found = (index.get(term) for term in word_grams(word))
+                word_columns = tuple(column for column in found if column is not None)
+                if len(cache) >= WORD_CACHE_SIZE:
+                    cache.clear()
+                cache[word] = word_columns
+            counts.update(word_columns)
+        for word in _WORD.findall(cleaned):
+            column = index.get("w:" + word)
             if column is not None:
                 counts[column] += 1
         if not counts:

@@ -220,7 +220,11 @@ class Store(Protocol):
 
     # --- maintenance ---------------------------------------------------------------
     async def archive_messages(self, *, older_than: datetime, batch_size: int) -> int:
-        """Move one batch of hot messages older than a time to the cold table; the count."""
+        """ArchiveMessages: move a batch of decided hot messages older than a time to cold.
+
+        Messages the moderation worker has not decided yet (unspecified, or a held first
+        message still pending) stay hot, where the worker's queue reads them. The count.
+        """
 
     async def prune_events(self, *, older_than: datetime) -> int:
         """Drop sequence-log entries older than a time (a resume past them gets a snapshot)."""
