@@ -40,6 +40,8 @@ from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
+from bench.percentiles import percentile
+
 PASSWORD = "bench-password-1"
 
 
@@ -219,13 +221,6 @@ async def join_all(url: str, count: int, stats: Stats) -> list[BenchUser]:
     for a, b in zip(users[::2], users[1::2], strict=True):
         a.partner, b.partner = b.user_id, a.user_id
     return list(users)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def cpu_seconds(pid: int | None) -> float:

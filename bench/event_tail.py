@@ -28,15 +28,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.percentiles import percentile
 from parley.server.event_tail import EventTail
 from parley.server.store.sqlite import SqliteStore
 from parley.shared.events import MessageReceived, UserEvent
 from parley.shared.models import Role, User
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def send(store: SqliteStore, sender: User, receiver: User, n: int) -> None:

@@ -27,14 +27,10 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from bench.percentiles import percentile
 from parley.server.store.moderation import DecisionRecord
 from parley.shared.models import Message, ModerationStatus, Role
 from parley.shared.moderation import ReviewSource
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 def decide(message: Message, review: bool) -> DecisionRecord:
@@ -109,8 +105,8 @@ async def main(args: argparse.Namespace) -> str:
     return (
         f"backend=mssql batch={args.batch_size} decided={decided} seconds={seconds:.2f} "
         f"throughput={decided / seconds if seconds else 0.0:.0f} "
-        f"p50_batch_ms={percentile(batches, 0.5):.2f} "
-        f"p99_batch_ms={percentile(batches, 0.99):.2f}"
+        f"p50_batch_ms={percentile(batches, 0.5, empty=0.0):.2f} "
+        f"p99_batch_ms={percentile(batches, 0.99, empty=0.0):.2f}"
     )
 
 

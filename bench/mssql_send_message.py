@@ -21,12 +21,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from bench.percentiles import percentile
 from parley.shared.models import Role
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 async def main(args: argparse.Namespace) -> str:
@@ -70,7 +66,8 @@ async def main(args: argparse.Namespace) -> str:
     return (
         f"backend=mssql delayed_durability={str(args.delayed_durability).lower()} "
         f"sent={len(latencies)} seconds={seconds:.2f} throughput={len(latencies) / seconds:.0f} "
-        f"p50_ms={percentile(latencies, 0.5):.2f} p99_ms={percentile(latencies, 0.99):.2f} "
+        f"p50_ms={percentile(latencies, 0.5, empty=0.0):.2f} "
+        f"p99_ms={percentile(latencies, 0.99, empty=0.0):.2f} "
         f"max_ms={max(latencies, default=0.0):.2f}"
     )
 

@@ -26,16 +26,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.percentiles import percentile
 from parley.server.store.sqlite import SqliteStore
 from parley.server.store.sqlite_engine import Synchronous
 from parley.shared.models import Role, User
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    if not samples:
-        return float("nan")
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def make_users(store: SqliteStore, count: int) -> list[User]:
