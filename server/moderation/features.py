@@ -49,14 +49,23 @@ def word_grams(word: str) -> list[str]:
     return out
 
 
+def split(text: str) -> tuple[list[str], list[str]]:
+    """The text's space-separated words (for character n-grams) and its word tokens.
+
+    Training (:func:`terms`) and run time (:meth:`NgramVocabulary.transform_one`) both
+    start here, so the two cannot cut a text differently.
+    """
+    cleaned = clean(text)
+    return [word for word in cleaned.split(" ") if word], _WORD.findall(cleaned)
+
+
 def terms(text: str) -> list[str]:
     """The n-gram terms of one text: padded character 2–5-grams per word, and ``w:`` words."""
-    cleaned = clean(text)
+    words, tokens = split(text)
     out: list[str] = []
-    for word in cleaned.split(" "):
-        if word:
-            out.extend(word_grams(word))
-    out.extend("w:" + w for w in _WORD.findall(cleaned))
+    for word in words:
+        out.extend(word_grams(word))
+    out.extend("w:" + token for token in tokens)
     return out
 
 
@@ -95,10 +104,8 @@ class NgramVocabulary:
         counts: Counter[int] = Counter()
         index = self.index
         cache = self._word_columns
-        cleaned = clean(text)
-        for word in cleaned.split(" "):
-            if not word:
-                continue
+        words, tokens = split(text)
+        for word in words:
             word_columns = cache.get(word)
             if word_columns is None:
                 found = (index.get(term) for term in word_grams(word))
@@ -107,8 +114,8 @@ class NgramVocabulary:
                     cache.clear()
                 cache[word] = word_columns
             counts.update(word_columns)
-        for word in _WORD.findall(cleaned):
-            column = index.get("w:" + word)
+        for token in tokens:
+            column = index.get("w:" + token)
             if column is not None:
                 counts[column] += 1
         if not counts:
